@@ -1,0 +1,133 @@
+"""The front door: the TUI by default, plus headless twins of each place.
+
+Kept import-light: textual, the doctor and the hardware gateway are imported only by the
+command that needs them, so `cockpit watch --once` and `cockpit doctor --json` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+
+from cockpit import __version__
+
+PLACES = ("hardware", "doctor", "profiles", "runs", "logs")
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for `cockpit` and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="cockpit",
+        description="A terminal cockpit for fine-tuning LLMs on your own GPU.",
+    )
+    parser.add_argument("--version", action="version", version=f"cockpit {__version__}")
+    _add_tui_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    watch = sub.add_parser("watch", help="print the hardware snapshot headless")
+    watch.add_argument("--once", action="store_true", help="print one snapshot and exit")
+    watch.add_argument("--json", action="store_true", help="JSON instead of text lines")
+    watch.add_argument("--simulate", metavar="NAME", help="use a simulated GPU")
+    watch.add_argument("--interval", type=_positive_float, default=1.0, metavar="S")
+
+    doctor = sub.add_parser("doctor", help="check the Python/CUDA training stack")
+    doctor.add_argument("--json", action="store_true", help="findings as a JSON list")
+    doctor.add_argument(
+        "--python", metavar="PATH", help="check this interpreter's environment instead"
+    )
+    return parser
+
+
+def _add_tui_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--simulate", metavar="NAME", help="show a simulated GPU (demo)")
+    parser.add_argument(
+        "--python", metavar="PATH", help="training interpreter the Doctor checks"
+    )
+    parser.add_argument(
+        "--refresh", type=_positive_float, default=1.0, metavar="S",
+        help="hardware refresh interval in seconds (default 1)",
+    )
+    parser.add_argument("--place", choices=PLACES, default="hardware", help="place to open")
+
+
+def _check_simulation(name: str | None) -> str | None:
+    """An error message for an unknown simulation name, else None."""
+    if name is None:
+        return None
+    from cockpit.hardware.simulated import SIMULATED_MACHINES
+
+    if name in SIMULATED_MACHINES:
+        return None
+    valid = ", ".join(sorted(SIMULATED_MACHINES))
+    return f"cockpit: unknown simulated GPU {name!r}; choose one of: {valid}"
+
+
+def _run_watch(args: argparse.Namespace) -> int:
+    from cockpit.hardware.format import snapshot_lines
+    from cockpit.hardware.sampler import open_sampler
+
+    sampler = open_sampler(args.simulate)
+    try:
+        while True:
+            snap = sampler.sample()
+            if args.json:
+                print(json.dumps(snap.to_json()), flush=True)
+            else:
+                print("\n".join(snapshot_lines(snap)), flush=True)
+            if args.once:
+                return 0
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        sampler.close()
+
+
+def _run_doctor(args: argparse.Namespace) -> int:
+    from cockpit.doctor.finding import print_findings
+    from cockpit.doctor.runner import exit_code, run_doctor
+
+    findings = run_doctor(args.python)
+    if args.json:
+        print(json.dumps([f.to_json() for f in findings], indent=2))
+    else:
+        print_findings(findings)
+    return exit_code(findings)
+
+
+def _run_tui(args: argparse.Namespace) -> int:
+    from cockpit.app import CockpitApp
+    from cockpit.hardware.sampler import open_sampler
+
+    app = CockpitApp(
+        sampler_factory=lambda: open_sampler(args.simulate),
+        refresh_s=args.refresh,
+        python=args.python,
+        start_place=args.place,
+    )
+    app.run()
+    return app.return_code or 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `cockpit` console script."""
+    args = build_parser().parse_args(argv)
+    error = _check_simulation(getattr(args, "simulate", None))
+    if error:
+        print(error, file=sys.stderr)
+        return 2
+    if args.command == "watch":
+        return _run_watch(args)
+    if args.command == "doctor":
+        return _run_doctor(args)
+    return _run_tui(args)

@@ -1,0 +1,1 @@
+"""Environment doctor: pure checks over gathered facts and isolated probe results."""

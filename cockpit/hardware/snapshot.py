@@ -1,0 +1,119 @@
+"""Frozen snapshots of the machine, handed from the sampler thread to the UI and the CLI.
+
+A value NVML could not provide is ``None`` (shown as ``n/a``), never a fake zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+GIB = 1024**3
+MIB = 1024**2
+
+
+@dataclass(frozen=True)
+class GpuProcess:
+    """One process holding memory on a GPU."""
+
+    pid: int
+    command: str | None
+    """Command line (or process name) from the host; None when the pid is not visible."""
+    user: str | None
+    used_memory_bytes: int | None
+    """None when the driver does not report it (WSL2/WDDM, some MIG setups)."""
+    kind: str = "compute"
+    """"compute" or "graphics"."""
+    cockpit_run: str | None = None
+    """Run id when the process is a cockpit training run."""
+
+
+@dataclass(frozen=True)
+class GpuSnapshot:
+    """One GPU at one instant."""
+
+    index: int
+    name: str
+    uuid: str | None = None
+    driver_version: str | None = None
+    cuda_driver_version: str | None = None
+    """Highest CUDA version the driver supports, e.g. "13.1"."""
+    compute_capability: tuple[int, int] | None = None
+    memory_total_bytes: int | None = None
+    memory_used_bytes: int | None = None
+    utilization_pct: float | None = None
+    memory_utilization_pct: float | None = None
+    temperature_c: float | None = None
+    power_draw_w: float | None = None
+    power_limit_w: float | None = None
+    fan_pct: float | None = None
+    clock_sm_mhz: int | None = None
+    clock_mem_mhz: int | None = None
+    processes: tuple[GpuProcess, ...] | None = None
+    """None when the per-process table is not available at all."""
+    simulated: bool = False
+
+    @property
+    def memory_fraction(self) -> float | None:
+        """Used / total VRAM in [0, 1], or None when either is unknown."""
+        if not self.memory_total_bytes or self.memory_used_bytes is None:
+            return None
+        return self.memory_used_bytes / self.memory_total_bytes
+
+
+@dataclass(frozen=True)
+class NvmlStatus:
+    """What NVML said when we asked for GPUs."""
+
+    available: bool
+    error: str | None = None
+    """NVML's own message, e.g. "NVML Shared Library Not Found"."""
+    explanation: str | None = None
+    """What the error means for the user and what to do, in plain words."""
+    simulated: str | None = None
+    """Name of the simulated machine when the source is simulated."""
+
+
+@dataclass(frozen=True)
+class DiskUsage:
+    """Free space where something big lives (runs, the Hugging Face cache)."""
+
+    label: str
+    path: str
+    total_bytes: int | None
+    free_bytes: int | None
+
+
+@dataclass(frozen=True)
+class HostSnapshot:
+    """CPU, memory and disks of the host."""
+
+    cpu_pct: float
+    per_cpu_pct: tuple[float, ...]
+    cpu_count: int
+    ram_total_bytes: int
+    ram_used_bytes: int
+    ram_available_bytes: int
+    swap_total_bytes: int
+    swap_used_bytes: int
+    load_avg: tuple[float, float, float] | None
+    disks: tuple[DiskUsage, ...] = ()
+
+
+@dataclass(frozen=True)
+class MachineSnapshot:
+    """Everything the Hardware place and `cockpit watch` show, sampled at ``t``."""
+
+    t: float
+    nvml: NvmlStatus
+    gpus: tuple[GpuSnapshot, ...]
+    host: HostSnapshot
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def simulated(self) -> bool:
+        return self.nvml.simulated is not None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (tuples become lists)."""
+        return asdict(self)

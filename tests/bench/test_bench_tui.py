@@ -1,0 +1,82 @@
+"""First paint and idle cost of the TUI, each against a minimal Textual app run alongside."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.tmux import Tmux
+
+BIN = Path(sys.executable).parent
+MINIMAL = f"{sys.executable} {Path(__file__).with_name('minimal_app.py')}"
+COCKPIT = str(BIN / "cockpit")
+ENV = {"TERM": "xterm-256color", "COLORTERM": "truecolor"}
+
+pytestmark = pytest.mark.usefixtures("need_tmux")
+
+
+def _time_to_paint(command: str, ready: str, width: int = 80, height: int = 24) -> float:
+    """Seconds from starting `command` in tmux until `ready` is on screen."""
+    start = time.monotonic()
+    term = Tmux(command, width, height, ENV)
+    try:
+        term.wait_for(ready, timeout=30)
+        return time.monotonic() - start
+    finally:
+        term.close()
+
+
+def test_first_paint_vs_minimal_textual_app(report):
+    cockpit, minimal = [], []
+    for _ in range(5):  # alternate so drift on a shared machine hits both
+        minimal.append(_time_to_paint(MINIMAL, "minimal app ready"))
+        cockpit.append(_time_to_paint(COCKPIT, "Hardware"))
+    ratio = report(
+        "first paint in tmux (median of 5)",
+        statistics.median(cockpit), statistics.median(minimal), "s", "ratio <= 1.5",
+    )
+    assert ratio < 5, "cockpit's first paint regressed badly against a minimal Textual app"
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User+system CPU seconds of `pid` and its children that have been waited for."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(int(x) for x in fields[11:15]) / ticks
+
+
+def _app_pid(term: Tmux, needle: str) -> int:
+    pane = subprocess.run(
+        ["tmux", "list-panes", "-t", term.name, "-F", "#{pane_pid}"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()[0]
+    out = subprocess.run(["pgrep", "-P", pane, "-f", needle], capture_output=True, text=True)
+    pids = out.stdout.split()
+    assert pids, f"no {needle} process under tmux pane {pane}"
+    return int(pids[0])
+
+
+def test_idle_cpu_at_1hz_simulated(report):
+    seconds = float(os.environ.get("COCKPIT_BENCH_IDLE_S", "30"))
+    cockpit = Tmux(f"{COCKPIT} --simulate rtx3050-4gb", 80, 24, ENV)
+    minimal = Tmux(MINIMAL, 80, 24, ENV)
+    try:
+        cockpit.wait_for("SIMULATED", timeout=30)
+        minimal.wait_for("minimal app ready", timeout=30)
+        pids = _app_pid(cockpit, "cockpit"), _app_pid(minimal, "minimal_app")
+        before = [_cpu_seconds(p) for p in pids]
+        time.sleep(seconds)  # the measurement window itself, not synchronisation
+        after = [_cpu_seconds(p) for p in pids]
+    finally:
+        cockpit.close()
+        minimal.close()
+    pct = [(a - b) / seconds * 100 for a, b in zip(after, before)]
+    report(f"idle CPU, Hardware at 1 Hz simulated, {seconds:.0f} s", pct[0], pct[1],
+           "% of a core", "<= 1% of one core")
+    assert pct[0] < 10, f"cockpit idles at {pct[0]:.1f}% of a core"

@@ -1,0 +1,60 @@
+"""A real terminal for end-to-end tests: tmux with send-keys and capture-pane."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+
+
+class TmuxTimeout(AssertionError):
+    """The screen never showed what the test waited for; carries the last screen."""
+
+
+class Tmux:
+    """One detached tmux session running one command at a fixed size."""
+
+    def __init__(self, command: str, width: int = 80, height: int = 24, env: dict | None = None):
+        self.name = f"cockpit-e2e-{uuid.uuid4().hex[:8]}"
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
+        shell_cmd = f"env {exports} {command}; echo '[exited '$?']'; sleep 600"
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
+             shell_cmd],
+            check=True,
+        )
+
+    @staticmethod
+    def available() -> bool:
+        return shutil.which("tmux") is not None
+
+    def send(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def screen(self) -> str:
+        out = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name],
+            capture_output=True, text=True, check=True,
+        )
+        return out.stdout
+
+    def wait_until(self, predicate: Callable[[str], bool], timeout: float = 15.0,
+                   what: str = "condition") -> str:
+        """Poll the screen until `predicate(screen)` holds; raise with the screen if not."""
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if predicate(screen):
+                return screen
+            time.sleep(0.05)
+        raise TmuxTimeout(f"timed out waiting for {what}; screen was:\n{screen}")
+
+    def wait_for(self, *texts: str, timeout: float = 15.0) -> str:
+        return self.wait_until(lambda s: all(t in s for t in texts), timeout, f"{texts!r}")
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
