@@ -50,11 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_tui_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--simulate", metavar="NAME", help="show a simulated GPU (demo)")
+    parser.add_argument("--python", metavar="PATH", help="training interpreter the Doctor checks")
     parser.add_argument(
-        "--python", metavar="PATH", help="training interpreter the Doctor checks"
-    )
-    parser.add_argument(
-        "--refresh", type=_positive_float, default=1.0, metavar="S",
+        "--refresh",
+        type=_positive_float,
+        default=1.0,
+        metavar="S",
         help="hardware refresh interval in seconds (default 1)",
     )
     parser.add_argument("--place", choices=PLACES, default="hardware", help="place to open")

@@ -37,7 +37,7 @@ _STYLES = {"ok": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
 
 
 def summary(findings: list[Finding]) -> str:
-    """"2 fail · 3 warn · 14 ok · 2 skip" (statuses with no finding are left out)."""
+    """ "2 fail · 3 warn · 14 ok · 2 skip" (statuses with no finding are left out)."""
     counts = {s: sum(f.status == s for f in findings) for s in STATUS_ORDER}
     return " · ".join(f"{n} {s}" for s, n in counts.items() if n)
 

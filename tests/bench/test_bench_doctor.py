@@ -21,6 +21,11 @@ def test_doctor_wall_time(report):
     wall, done = _wall([COCKPIT, "doctor", "--json"])
     assert done.returncode in (0, 1), done.stderr
     assert done.stdout.lstrip().startswith("[")
-    report("cockpit doctor --json wall", wall, baseline, "s",
-           "<= 10 s (baseline: import torch+transformers once)")
+    report(
+        "cockpit doctor --json wall",
+        wall,
+        baseline,
+        "s",
+        "<= 10 s (baseline: import torch+transformers once)",
+    )
     assert wall < 60

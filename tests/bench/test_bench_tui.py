@@ -39,7 +39,10 @@ def test_first_paint_vs_minimal_textual_app(report):
         cockpit.append(_time_to_paint(COCKPIT, "Hardware"))
     ratio = report(
         "first paint in tmux (median of 5)",
-        statistics.median(cockpit), statistics.median(minimal), "s", "ratio <= 1.5",
+        statistics.median(cockpit),
+        statistics.median(minimal),
+        "s",
+        "ratio <= 1.5",
     )
     assert ratio < 5, "cockpit's first paint regressed badly against a minimal Textual app"
 
@@ -54,7 +57,9 @@ def _cpu_seconds(pid: int) -> float:
 def _app_pid(term: Tmux, needle: str) -> int:
     pane = subprocess.run(
         ["tmux", "list-panes", "-t", term.name, "-F", "#{pane_pid}"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()[0]
     out = subprocess.run(["pgrep", "-P", pane, "-f", needle], capture_output=True, text=True)
     pids = out.stdout.split()
@@ -76,7 +81,12 @@ def test_idle_cpu_at_1hz_simulated(report):
     finally:
         cockpit.close()
         minimal.close()
-    pct = [(a - b) / seconds * 100 for a, b in zip(after, before)]
-    report(f"idle CPU, Hardware at 1 Hz simulated, {seconds:.0f} s", pct[0], pct[1],
-           "% of a core", "<= 1% of one core")
+    pct = [(a - b) / seconds * 100 for a, b in zip(after, before, strict=True)]
+    report(
+        f"idle CPU, Hardware at 1 Hz simulated, {seconds:.0f} s",
+        pct[0],
+        pct[1],
+        "% of a core",
+        "<= 1% of one core",
+    )
     assert pct[0] < 10, f"cockpit idles at {pct[0]:.1f}% of a core"

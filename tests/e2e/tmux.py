@@ -22,8 +22,18 @@ class Tmux:
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
         shell_cmd = f"env {exports} {command}; echo '[exited '$?']'; sleep 600"
         subprocess.run(
-            ["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
-             shell_cmd],
+            [
+                "tmux",
+                "new-session",
+                "-d",
+                "-s",
+                self.name,
+                "-x",
+                str(width),
+                "-y",
+                str(height),
+                shell_cmd,
+            ],
             check=True,
         )
 
@@ -37,12 +47,15 @@ class Tmux:
     def screen(self) -> str:
         out = subprocess.run(
             ["tmux", "capture-pane", "-p", "-t", self.name],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return out.stdout
 
-    def wait_until(self, predicate: Callable[[str], bool], timeout: float = 15.0,
-                   what: str = "condition") -> str:
+    def wait_until(
+        self, predicate: Callable[[str], bool], timeout: float = 15.0, what: str = "condition"
+    ) -> str:
         """Poll the screen until `predicate(screen)` holds; raise with the screen if not."""
         deadline = time.monotonic() + timeout
         screen = ""

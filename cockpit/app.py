@@ -1,0 +1,170 @@
+"""CockpitApp: the five places as Textual modes, global keys, and app-wide sampling.
+
+Hardware is sampled here rather than in the Hardware place so its history keeps
+accumulating while the user is elsewhere. Sampling runs in a thread worker; the UI only
+ever sees the frozen snapshots it posts back.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
+
+from cockpit.hardware.history import History
+from cockpit.hardware.snapshot import MachineSnapshot
+from cockpit.messages import HardwareSampled
+from cockpit.screens.doctor import DoctorScreen
+from cockpit.screens.hardware import HardwareScreen
+from cockpit.screens.help import HelpScreen, collect_help
+from cockpit.screens.launch import RunsScreen
+from cockpit.screens.logs import LogsScreen
+from cockpit.screens.places import PLACE_BY_MODE, PLACES
+from cockpit.screens.profiles import ProfilesScreen
+
+if TYPE_CHECKING:
+    from cockpit.doctor.finding import Finding
+    from cockpit.hardware.sampler import HardwareSampler
+
+DoctorRunner = Callable[[str | None], "list[Finding]"]
+
+CLOSE_WAIT_S = 2.0
+"""How long quitting waits for a sample in flight before closing the sampler anyway."""
+
+
+def _run_doctor(python: str | None) -> list[Finding]:
+    """The real doctor, imported only when the Doctor place first needs it."""
+    from cockpit.doctor.runner import run_doctor
+
+    return run_doctor(python)
+
+
+class CockpitApp(App[None]):
+    """The cockpit TUI."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "cockpit"
+    MODES: ClassVar[dict[str, str | Callable[[], Screen]]] = {
+        "hardware": HardwareScreen,
+        "doctor": DoctorScreen,
+        "profiles": ProfilesScreen,
+        "runs": RunsScreen,
+        "logs": LogsScreen,
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(
+            Binding(p.key, f"switch_place('{p.mode}')", f"Go to {p.title}", show=False)
+            for p in PLACES
+        ),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True),
+    ]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+
+    snapshot: reactive[MachineSnapshot | None] = reactive(None, always_update=True)
+    """The latest machine snapshot; None until the first sample arrives."""
+
+    def __init__(
+        self,
+        *,
+        sampler_factory: Callable[[], HardwareSampler],
+        doctor_runner: DoctorRunner | None = None,
+        refresh_s: float = 1.0,
+        python: str | None = None,
+        start_place: str = "hardware",
+    ) -> None:
+        super().__init__()
+        if start_place not in PLACE_BY_MODE:
+            raise ValueError(f"unknown place {start_place!r}; one of {', '.join(PLACE_BY_MODE)}")
+        self.sampler_factory = sampler_factory
+        self.doctor_runner: DoctorRunner = doctor_runner or _run_doctor
+        self.refresh_s = refresh_s
+        self.python = python
+        self.start_place = start_place
+        self.history = History(size=60)
+        self._sampler: HardwareSampler | None = None
+        self._sampler_lock = threading.Lock()
+        self._sample_worker: Worker[MachineSnapshot] | None = None
+        self._last_sample_error: str | None = None
+
+    def on_mount(self) -> None:
+        self.switch_mode(self.start_place)
+        self.request_sample()
+        self.set_interval(self.refresh_s, self.request_sample, name="hardware-tick")
+
+    def request_sample(self) -> None:
+        """Start a sample unless the previous one is still running (then skip this tick)."""
+        worker = self._sample_worker
+        if worker is not None and not worker.is_finished:
+            return
+        self._sample_worker = self._sample()
+
+    @work(
+        thread=True,
+        group="hardware",
+        name="hardware-sample",
+        description="Sample GPUs and host",
+        exit_on_error=False,
+    )
+    def _sample(self) -> MachineSnapshot:
+        with self._sampler_lock:
+            if self._sampler is None:
+                self._sampler = self.sampler_factory()
+            snapshot = self._sampler.sample()
+        self.post_message(HardwareSampled(snapshot))
+        return snapshot
+
+    def on_hardware_sampled(self, message: HardwareSampled) -> None:
+        self.history.add(message.snapshot)
+        self.snapshot = message.snapshot
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The sampler never raises by contract; opening it can, and must not pass silently.
+        worker = event.worker
+        if worker.group == "hardware" and event.state == WorkerState.ERROR:
+            message = f"Hardware sampling failed: {worker.error}"
+            if message != self._last_sample_error:
+                self._last_sample_error = message
+                self.notify(message, severity="error", timeout=10)
+
+    def on_unmount(self) -> None:
+        if self._sampler_lock.acquire(timeout=CLOSE_WAIT_S):
+            try:
+                if self._sampler is not None:
+                    self._sampler.close()
+                    self._sampler = None
+            finally:
+                self._sampler_lock.release()
+
+    def action_switch_place(self, mode: str) -> None:
+        """Show the place whose Textual mode is ``mode``."""
+        self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        """Open the help dialog for the current place."""
+        place = PLACE_BY_MODE[self.current_mode].title
+        self.push_screen(HelpScreen(place, collect_help(self, self.screen, place)))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Place keys and help do nothing while a dialog is open on top of a place.
+        dialog_open = isinstance(self.screen, ModalScreen)
+        return not (dialog_open and action in {"switch_place", "help"})
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for place in PLACES:
+            yield SystemCommand(
+                f"Go to {place.title}  ({place.key})",
+                place.purpose,
+                partial(self.switch_mode, place.mode),
+            )
+        yield SystemCommand("Help: keys", "List every key of this place", self.action_help)
+        yield from super().get_system_commands(screen)

@@ -1,0 +1,70 @@
+"""The Hardware place: "what is my machine doing right now?"
+
+GPU cards (or the no-GPU panel), the per-process GPU memory table and the host panel, fed
+by the snapshots the app samples in the background. Sampling goes on while another place
+is shown, so the history is complete when the user comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Static
+
+from cockpit.hardware.snapshot import GpuSnapshot, MachineSnapshot
+from cockpit.screens.base import PlaceScreen
+from cockpit.widgets.gpu_card import GpuCard
+from cockpit.widgets.host_panel import HostPanel
+from cockpit.widgets.no_gpu_panel import NoGpuPanel
+from cockpit.widgets.process_table import ProcessTable
+
+
+class HardwareScreen(PlaceScreen):
+    """Live GPUs, their processes, and the host."""
+
+    PLACE = "hardware"
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="hw-body"):
+            with Vertical(id="hw-main"):
+                yield Static("Sampling hardware…", id="hw-waiting")
+                yield NoGpuPanel(id="hw-no-gpu")
+                yield Vertical(id="hw-gpus")
+                yield ProcessTable(id="hw-processes")
+            yield HostPanel(id="hw-host")
+
+    def on_mount(self) -> None:
+        self.watch(self.cockpit, "snapshot", self.show_snapshot)
+
+    def show_snapshot(self, snapshot: MachineSnapshot | None) -> None:
+        """Bring every widget up to date with ``snapshot`` (None: nothing sampled yet)."""
+        self.set_class(snapshot is None, "-waiting")
+        if snapshot is None:
+            return
+        gpu_ok = snapshot.nvml.available and bool(snapshot.gpus)
+        self.set_class(not gpu_ok, "-no-gpu")
+        self.set_class(snapshot.simulated, "-simulated")
+        if gpu_ok:
+            self._show_gpus(snapshot.gpus)
+            self.query_one(ProcessTable).show(snapshot.gpus)
+        else:
+            self.query_one(NoGpuPanel).show(snapshot.nvml)
+        history = self.cockpit.history
+        self.query_one(HostPanel).show(snapshot.host, history.cpu())
+
+    def _show_gpus(self, gpus: Sequence[GpuSnapshot]) -> None:
+        """One card per GPU; cards are rebuilt only when the set of GPUs changes."""
+        container = self.query_one("#hw-gpus", Vertical)
+        cards = list(container.query(GpuCard))
+        history = self.cockpit.history
+        rebuild = [card.index for card in cards] != [gpu.index for gpu in gpus]
+        if rebuild:
+            cards = [GpuCard(gpu.index) for gpu in gpus]
+        for card, gpu in zip(cards, gpus, strict=True):
+            card.show(gpu, history.utilization(gpu.index), history.memory(gpu.index))
+        container.set_class(len(gpus) > 1, "-multi")
+        if rebuild:
+            container.remove_children()
+            container.mount_all(cards)

@@ -1,0 +1,1 @@
+"""Small reusable widgets: place bar, GPU card, meters, host panel and tables."""

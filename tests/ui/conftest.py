@@ -1,0 +1,45 @@
+"""Helpers for the Pilot and snapshot tests of the cockpit TUI.
+
+``async def`` tests run on a fresh asyncio loop each (no pytest-asyncio/anyio needed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+
+import pytest
+from textual.app import App
+from textual.pilot import Pilot
+
+from tests.ui.cockpit_snapshot_app import FakeDoctor
+
+
+def screen_text(app: App) -> str:
+    """What the terminal shows right now, as plain text (one line per row)."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join(strip.text for strip in strips)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait for the app's workers and the messages they posted to be handled."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.fixture
+def doctor() -> FakeDoctor:
+    return FakeDoctor()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run coroutine test functions with ``asyncio.run``."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    names = pyfuncitem._fixtureinfo.argnames
+    kwargs = {name: pyfuncitem.funcargs[name] for name in names}
+    asyncio.run(pyfuncitem.obj(**kwargs))
+    return True
