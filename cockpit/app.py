@@ -70,7 +70,7 @@ class CockpitApp(App[None]):
     ]
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
 
-    snapshot: reactive[MachineSnapshot | None] = reactive(None, always_update=True)
+    snapshot: reactive[MachineSnapshot | None] = reactive(None, always_update=True, repaint=False)
     """The latest machine snapshot; None until the first sample arrives."""
 
     def __init__(

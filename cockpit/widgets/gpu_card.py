@@ -16,6 +16,7 @@ from textual.widgets import Label, Static
 from cockpit.hardware.format import fmt_bytes, fmt_cc, fmt_mhz, fmt_pct, fmt_temp, fmt_watts
 from cockpit.hardware.snapshot import GpuSnapshot
 from cockpit.widgets.history_line import HistoryLine
+from cockpit.widgets.live_text import update_line
 from cockpit.widgets.meter import Meter
 
 SIMULATED_BADGE = Content.styled(" SIMULATED ", "bold reverse $warning")
@@ -85,10 +86,11 @@ class GpuCard(Vertical):
         title = Content(f"GPU {gpu.index} · {gpu.name}")
         if gpu.simulated:
             title = Content.assemble(title, " ", SIMULATED_BADGE)
-        self.border_title = title
+        if self.border_title != title:
+            self.border_title = title
         self.set_class(gpu.simulated, "-simulated")
         self.query_one(".vram", Meter).show(gpu.memory_fraction, vram_text(gpu))
-        self.query_one(".gpu-stats", Static).update(stats_text(gpu))
-        self.query_one(".gpu-info", Static).update(info_text(gpu))
+        update_line(self.query_one(".gpu-stats", Static), stats_text(gpu))
+        update_line(self.query_one(".gpu-info", Static), info_text(gpu))
         self.query_one(".util-history", HistoryLine).values = tuple(utilization)
         self.query_one(".mem-history", HistoryLine).values = tuple(memory)

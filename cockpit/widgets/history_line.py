@@ -46,14 +46,24 @@ def history_rows(
     shown = list(values)[-(width // stretch) :] if values else []
     pad = width - len(shown) * stretch
     fractions = [max(0.0, min(1.0, v / maximum)) if maximum > 0 else 0.0 for v in shown]
+    eighths = [max(1, round(f * 8 * height)) for f in fractions]  # a sample is never blank
+    styles = [style or level_style(f) for f in fractions]
     rows = []
     for row in reversed(range(height)):
-        parts: list[tuple[str, str] | str] = [" " * pad]
-        for fraction in fractions:
-            eighths = max(1, round(fraction * 8 * height))  # a sample is never blank
-            parts.append((_cell(eighths, row) * stretch, style or level_style(fraction)))
-        rows.append(Content.assemble(*parts))
+        cells = [_cell(e, row) * stretch for e in eighths]
+        rows.append(Content.assemble(" " * pad, *_runs(cells, styles)))
     return rows
+
+
+def _runs(cells: list[str], styles: list[str]) -> list[tuple[str, str]]:
+    """Adjacent cells of the same style as one span: far fewer spans to style per frame."""
+    runs: list[tuple[str, str]] = []
+    for cell, cell_style in zip(cells, styles, strict=True):
+        if runs and runs[-1][1] == cell_style:
+            runs[-1] = (runs[-1][0] + cell, cell_style)
+        else:
+            runs.append((cell, cell_style))
+    return runs
 
 
 def history_content(

@@ -16,6 +16,7 @@ from textual.widgets import Label, Static
 from cockpit.hardware.format import fmt_bytes, fmt_pct
 from cockpit.hardware.snapshot import DiskUsage, HostSnapshot
 from cockpit.widgets.history_line import HistoryLine, history_content
+from cockpit.widgets.live_text import update_line
 from cockpit.widgets.meter import Meter
 
 LABEL_WIDTH = 8
@@ -31,7 +32,7 @@ def fraction(used: int | None, total: int | None) -> float | None:
 def cores_content(per_cpu: Sequence[float], load: tuple[float, float, float] | None) -> Content:
     """One bar per core on the 0–100 scale (with its percentage when there are few cores),
     then the 1/5/15-minute load average."""
-    if len(per_cpu) <= 8:
+    if len(per_cpu) <= 4:
         parts = [history_content([pct], 1) + f"{pct:3.0f}% " for pct in per_cpu]
         bars = Content("").join(parts)
     else:
@@ -73,7 +74,9 @@ class HostPanel(Vertical):
         """Show ``host`` and the recent overall CPU percentages."""
         cpu_text = f"{fmt_pct(host.cpu_pct)} of {host.cpu_count} cores"
         self.query_one("#host-cpu", Meter).show(host.cpu_pct / 100, cpu_text)
-        self.query_one("#host-cores", Static).update(cores_content(host.per_cpu_pct, host.load_avg))
+        update_line(
+            self.query_one("#host-cores", Static), cores_content(host.per_cpu_pct, host.load_avg)
+        )
         ram_text = f"{fmt_bytes(host.ram_used_bytes)} / {fmt_bytes(host.ram_total_bytes)}"
         self.query_one("#host-ram", Meter).show(
             fraction(host.ram_used_bytes, host.ram_total_bytes), ram_text

@@ -67,6 +67,11 @@ def caption(gpus: Sequence[GpuSnapshot], row_count: int) -> str:
     return "no processes on the GPU" if row_count == 0 else ""
 
 
+def _plain(rows: Sequence[Row]) -> list[tuple[tuple[str, str], ...]]:
+    """Rows as comparable values: the text and style of every cell."""
+    return [tuple((cell.plain, str(cell.style)) for cell in row) for row in rows]
+
+
 class ProcessTable(DataTable):
     """Per-process GPU memory; refreshed by :meth:`show` without losing the cursor row."""
 
@@ -89,8 +94,10 @@ class ProcessTable(DataTable):
         """Replace the rows with the processes of ``gpus``."""
         self._gpus = tuple(gpus)
         rows = process_rows(gpus, self._command_width())
-        self.border_subtitle = caption(gpus, len(rows))
-        if rows == self._rows:
+        subtitle = caption(gpus, len(rows))
+        if self.border_subtitle != subtitle:
+            self.border_subtitle = subtitle
+        if _plain(rows) == _plain(self._rows):  # rich Text compares by identity
             return
         self._rows = rows
         self._fit_height()

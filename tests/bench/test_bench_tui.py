@@ -56,7 +56,7 @@ def _cpu_seconds(pid: int) -> float:
 
 def _app_pid(term: Tmux, needle: str) -> int:
     pane = subprocess.run(
-        ["tmux", "list-panes", "-t", term.name, "-F", "#{pane_pid}"],
+        [*term._tmux, "list-panes", "-t", term.name, "-F", "#{pane_pid}"],
         capture_output=True,
         text=True,
         check=True,

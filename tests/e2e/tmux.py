@@ -15,15 +15,20 @@ class TmuxTimeout(AssertionError):
 
 
 class Tmux:
-    """One detached tmux session running one command at a fixed size."""
+    """One detached tmux session running one command at a fixed size.
+
+    Each session has its own tmux server (socket ``-L name``): a shared server that exits
+    when its last session is killed races with the next test's new-session.
+    """
 
     def __init__(self, command: str, width: int = 80, height: int = 24, env: dict | None = None):
         self.name = f"cockpit-e2e-{uuid.uuid4().hex[:8]}"
+        self._tmux = ("tmux", "-L", self.name)
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
         shell_cmd = f"env {exports} {command}; echo '[exited '$?']'; sleep 600"
         subprocess.run(
             [
-                "tmux",
+                *self._tmux,
                 "new-session",
                 "-d",
                 "-s",
@@ -42,11 +47,11 @@ class Tmux:
         return shutil.which("tmux") is not None
 
     def send(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        subprocess.run([*self._tmux, "send-keys", "-t", self.name, *keys], check=True)
 
     def screen(self) -> str:
         out = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name],
+            [*self._tmux, "capture-pane", "-p", "-t", self.name],
             capture_output=True,
             text=True,
             check=True,
@@ -70,4 +75,4 @@ class Tmux:
         return self.wait_until(lambda s: all(t in s for t in texts), timeout, f"{texts!r}")
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run([*self._tmux, "kill-server"], capture_output=True)
