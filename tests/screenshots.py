@@ -1,0 +1,102 @@
+"""Regenerate screenshots/: an SVG (and a PNG when rsvg-convert is installed) of each place.
+
+    python -m tests.screenshots
+
+Hardware uses the simulated GPUs on fixture host data (deterministic). The Doctor runs the
+real doctor against a scratch virtualenv holding a deliberately broken stack (an Unsloth
+whose declared pins the installed transformers does not meet, no torch), so the picture
+shows real findings with their fixes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from cockpit.app import CockpitApp
+from tests.ui.cockpit_snapshot_app import make_app
+
+OUT = Path(__file__).resolve().parent.parent / "screenshots"
+
+
+async def _settle(pilot: Pilot) -> None:
+    for _ in range(2):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def _shoot(app: CockpitApp, name: str, size: tuple[int, int], keys: tuple[str, ...] = ()):
+    async with app.run_test(size=size) as pilot:
+        await _settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await _settle(pilot)
+        app.save_screenshot(f"{name}.svg", str(OUT))
+    print(f"screenshots/{name}.svg")
+
+
+def _broken_env(root: Path) -> Path:
+    """A venv with an old transformers and an Unsloth that needs a newer one; no torch."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
+    site = Path(sysconfig.get_path("purelib", vars={"base": str(root), "platbase": str(root)}))
+    for name, version, requires in (
+        ("transformers", "4.47.1", []),
+        ("unsloth", "2026.1.4", ["transformers>=4.51.3", "torch>=2.4"]),
+    ):
+        info = site / f"{name}-{version}.dist-info"
+        info.mkdir(parents=True)
+        body = [f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}"]
+        body += [f"Requires-Dist: {r}" for r in requires]
+        (info / "METADATA").write_text("\n".join(body) + "\n")
+    return root / "bin" / "python"
+
+
+def _doctor_app(python: Path) -> CockpitApp:
+    from cockpit.doctor.runner import run_doctor
+
+    app = make_app(gpu="rtx3050-4gb", start_place="doctor")
+    app.python = str(python)
+    app.doctor_runner = run_doctor
+    return app
+
+
+async def _all(scratch: Path) -> None:
+    shots: list[tuple[Callable[[], CockpitApp], str, tuple[int, int], tuple[str, ...]]] = [
+        (lambda: make_app(seed_history_s=59), "hardware", (120, 36), ()),
+        (lambda: make_app(gpu="2x-a100-40gb", seed_history_s=59), "hardware-2gpu", (200, 50), ()),
+        (lambda: make_app(gpu=None, seed_history_s=59), "hardware-no-gpu", (100, 30), ()),
+        (lambda: _doctor_app(_broken_env(scratch / "envs" / "train")), "doctor", (140, 40), ()),
+        (lambda: make_app(seed_history_s=59), "help", (100, 30), ("question_mark",)),
+    ]
+    for factory, name, size, keys in shots:
+        await _shoot(factory(), name, size, keys)
+
+
+def main() -> int:
+    OUT.mkdir(exist_ok=True)
+    scratch = Path(tempfile.gettempdir()) / "cockpit-demo"  # a short path reads better
+    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        asyncio.run(_all(scratch))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    converter = shutil.which("rsvg-convert")
+    if converter is None:
+        print("rsvg-convert not found (apt-get install librsvg2-bin): SVGs only")
+        return 0
+    for svg in sorted(OUT.glob("*.svg")):
+        subprocess.run([converter, str(svg), "-o", str(svg.with_suffix(".png"))], check=True)
+        print(f"screenshots/{svg.with_suffix('.png').name}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
