@@ -7,6 +7,7 @@ ever sees the frozen snapshots it posts back.
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -22,13 +23,7 @@ from textual.worker import Worker, WorkerState
 from cockpit.hardware.history import History
 from cockpit.hardware.snapshot import MachineSnapshot
 from cockpit.messages import HardwareSampled
-from cockpit.screens.doctor import DoctorScreen
-from cockpit.screens.hardware import HardwareScreen
-from cockpit.screens.help import HelpScreen, collect_help
-from cockpit.screens.launch import RunsScreen
-from cockpit.screens.logs import LogsScreen
 from cockpit.screens.places import PLACE_BY_MODE, PLACES
-from cockpit.screens.profiles import ProfilesScreen
 
 if TYPE_CHECKING:
     from cockpit.doctor.finding import Finding
@@ -38,6 +33,16 @@ DoctorRunner = Callable[[str | None], "list[Finding]"]
 
 CLOSE_WAIT_S = 2.0
 """How long quitting waits for a sample in flight before closing the sampler anyway."""
+
+
+def _lazy_screen(module: str, name: str) -> Callable[[], Screen]:
+    """A mode factory importing its screen on first visit: only the first place a user
+    sees is paid for before the first frame."""
+
+    def factory() -> Screen:
+        return getattr(importlib.import_module(module), name)()
+
+    return factory
 
 
 def _run_doctor(python: str | None) -> list[Finding]:
@@ -53,11 +58,11 @@ class CockpitApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "cockpit"
     MODES: ClassVar[dict[str, str | Callable[[], Screen]]] = {
-        "hardware": HardwareScreen,
-        "doctor": DoctorScreen,
-        "profiles": ProfilesScreen,
-        "runs": RunsScreen,
-        "logs": LogsScreen,
+        "hardware": _lazy_screen("cockpit.screens.hardware", "HardwareScreen"),
+        "doctor": _lazy_screen("cockpit.screens.doctor", "DoctorScreen"),
+        "profiles": _lazy_screen("cockpit.screens.profiles", "ProfilesScreen"),
+        "runs": _lazy_screen("cockpit.screens.launch", "RunsScreen"),
+        "logs": _lazy_screen("cockpit.screens.logs", "LogsScreen"),
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
@@ -82,9 +87,12 @@ class CockpitApp(App[None]):
         python: str | None = None,
         start_place: str = "hardware",
     ) -> None:
-        super().__init__()
         if start_place not in PLACE_BY_MODE:
             raise ValueError(f"unknown place {start_place!r}; one of {', '.join(PLACE_BY_MODE)}")
+        # The start place is the app's first mode, so startup builds it once instead of a
+        # blank default screen plus a mode switch (each restyling the whole app).
+        self.DEFAULT_MODE = start_place
+        super().__init__()
         self.sampler_factory = sampler_factory
         self.doctor_runner: DoctorRunner = doctor_runner or _run_doctor
         self.refresh_s = refresh_s
@@ -97,8 +105,9 @@ class CockpitApp(App[None]):
         self._last_sample_error: str | None = None
 
     def on_mount(self) -> None:
-        self.switch_mode(self.start_place)
-        self.request_sample()
+        # Sample after the first frame: opening NVML/psutil in the worker thread would
+        # otherwise compete for the GIL with the first paint.
+        self.call_after_refresh(self.request_sample)
         self.set_interval(self.refresh_s, self.request_sample, name="hardware-tick")
 
     def request_sample(self) -> None:
@@ -151,6 +160,8 @@ class CockpitApp(App[None]):
 
     def action_help(self) -> None:
         """Open the help dialog for the current place."""
+        from cockpit.screens.help import HelpScreen, collect_help
+
         place = PLACE_BY_MODE[self.current_mode].title
         self.push_screen(HelpScreen(place, collect_help(self, self.screen, place)))
 

@@ -108,10 +108,14 @@ def _run_doctor(args: argparse.Namespace) -> int:
 
 def _run_tui(args: argparse.Namespace) -> int:
     from cockpit.app import CockpitApp
-    from cockpit.hardware.sampler import open_sampler
+
+    def open_sampler():  # runs in the sampling thread: psutil/NVML load off the first frame
+        from cockpit.hardware.sampler import open_sampler
+
+        return open_sampler(args.simulate)
 
     app = CockpitApp(
-        sampler_factory=lambda: open_sampler(args.simulate),
+        sampler_factory=open_sampler,
         refresh_s=args.refresh,
         python=args.python,
         start_place=args.place,
