@@ -45,6 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument(
         "--python", metavar="PATH", help="check this interpreter's environment instead"
     )
+    estimate = sub.add_parser(
+        "estimate", help="VRAM estimate and verdict of a profile (exit 0 fits, 3 tight, 4 no)"
+    )
+    estimate.add_argument("profile", help="a profile file or the name of a listed profile")
+    estimate.add_argument("--gpu-gib", type=_positive_float, metavar="N", help="plan for N GiB")
+    estimate.add_argument("--trace", action="store_true", help="also measure on the meta device")
+    estimate.add_argument("--json", action="store_true", help="the estimate as JSON")
+
+    profiles = sub.add_parser("profiles", help="list profiles with their verdict for the card")
+    profiles.add_argument("--gpu-gib", type=_positive_float, metavar="N", help="plan for N GiB")
+    profiles.add_argument("--json", action="store_true", help="as a JSON list")
     return parser
 
 
@@ -106,6 +117,27 @@ def _run_doctor(args: argparse.Namespace) -> int:
     return exit_code(findings)
 
 
+def _run_estimate(args: argparse.Namespace) -> int:
+    from cockpit.profile_store import find_profile
+    from cockpit.vram.cli import EXIT_INVALID, estimate_main
+
+    path = find_profile(args.profile)
+    if path is None:
+        print(
+            f"cockpit estimate: no profile file or listed profile named {args.profile!r}"
+            " (`cockpit profiles` lists them)",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    return estimate_main(str(path), args.gpu_gib, args.trace, args.json)
+
+
+def _run_profiles(args: argparse.Namespace) -> int:
+    from cockpit.profiles_cli import profiles_main
+
+    return profiles_main(args.gpu_gib, args.json)
+
+
 def _run_tui(args: argparse.Namespace) -> int:
     from cockpit.app import CockpitApp
 
@@ -135,4 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_watch(args)
     if args.command == "doctor":
         return _run_doctor(args)
+    if args.command == "estimate":
+        return _run_estimate(args)
+    if args.command == "profiles":
+        return _run_profiles(args)
     return _run_tui(args)

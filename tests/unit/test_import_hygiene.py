@@ -44,6 +44,10 @@ def test_the_tui_imports_no_gpu_stack():
         "cockpit.hardware.format",
         "cockpit.doctor.runner",
         "cockpit.doctor.finding",
+        "cockpit.profile_store",
+        "cockpit.profile_validate",
+        "cockpit.vram.estimate",
+        "cockpit.profiles_cli",
     ],
 )
 def test_core_logic_imports_no_textual(module):
@@ -55,3 +59,14 @@ def test_core_logic_imports_no_textual(module):
 def test_cli_startup_imports_neither_textual_nor_gpu_stack():
     loaded = _top_level(_modules_after("import cockpit.cli"))
     assert "textual" not in loaded and not loaded & set(GPU_STACK)
+
+
+@pytest.mark.parametrize("module", ["engines.protocol", "engines.trace", "engines.__main__"])
+def test_engines_import_neither_textual_nor_cockpit(module):
+    loaded = _top_level(_modules_after(f"import {module}"))
+    assert "textual" not in loaded and "cockpit" not in loaded
+
+
+def test_engines_protocol_is_stdlib_only():
+    loaded = _top_level(_modules_after("import engines.protocol"))
+    assert not loaded & {"torch", "transformers", "numpy", "textual", "rich"}

@@ -1,0 +1,331 @@
+"""What each profile key accepts, and the "did you mean" guesses for keys that do not exist.
+
+Each rule turns a raw TOML value into the typed value, or into a message saying what is
+allowed plus a likely fix. Kept apart from the parse walk (`profile_validate`) so the table
+of rules reads as the format's reference. Key order follows `cockpit.profile`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, get_args
+
+from cockpit.profile import (
+    SECTIONS,
+    Attention,
+    Backend,
+    Checkpointing,
+    DataFormat,
+    DType,
+    Engine,
+    Optimizer,
+    Quantization,
+)
+
+Verdict = tuple[Any, "str | None", "str | None"]
+"""(converted value, error message or None when valid, suggestion or None)."""
+Check = Callable[[Any], Verdict]
+
+_INT_MAX = 2**63 - 1  # TOML integers are 64-bit
+
+
+def _as_number_hint(value: Any, *, integer: bool = False) -> str | None:
+    """'write 4 without quotes' for "4"; None when the text is not such a number."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        number = int(text) if integer else float(text)
+    except ValueError:
+        return None
+    return f"write {text} without quotes" if math.isfinite(number) else None
+
+
+def _int(minimum: int) -> Check:
+    allowed = f"must be an integer ≥ {minimum}"
+
+    def check(value: Any) -> Verdict:
+        if isinstance(value, bool):
+            return value, f"{allowed}, not true/false", None
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            return value, allowed, f"write {int(value)} (no decimal point)"
+        if not isinstance(value, int):
+            return value, allowed, _as_number_hint(value, integer=True)
+        if not minimum <= value <= _INT_MAX:
+            return value, allowed if value < minimum else f"{allowed} and ≤ {_INT_MAX}", None
+        return value, None, None
+
+    return check
+
+
+def _number(minimum: float, *, above: bool = False, below: float | None = None) -> Check:
+    low = f"> {minimum:g}" if above else f"≥ {minimum:g}"
+    allowed = f"must be a number {low}" + (f" and < {below:g}" if below is not None else "")
+
+    def check(value: Any) -> Verdict:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return value, allowed, _as_number_hint(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            return value, allowed, None
+        too_low = number <= minimum if above else number < minimum
+        too_high = below is not None and number >= below
+        if not math.isfinite(number) or too_low or too_high:
+            return value, allowed, None
+        return number, None, None
+
+    return check
+
+
+def _text(*, required: bool = False) -> Check:
+    def check(value: Any) -> Verdict:
+        if not isinstance(value, str):
+            return value, "must be a string in double quotes", None
+        if required and not value.strip():
+            return value, "must not be empty", None
+        return value, None, None
+
+    return check
+
+
+def _flag(value: Any) -> Verdict:
+    if isinstance(value, bool):
+        return value, None, None
+    hint = None
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        hint = f"write {value.lower()} without quotes"
+    return value, "must be true or false", hint
+
+
+def _choice(options: tuple[str, ...], aliases: Mapping[str, str] | None = None) -> Check:
+    allowed = "must be one of " + ", ".join(f'"{o}"' for o in options)
+    aliases = aliases or {}
+
+    def check(value: Any) -> Verdict:
+        if isinstance(value, str) and value in options:
+            return value, None, None
+        return value, allowed, _choice_hint(value, options, aliases)
+
+    return check
+
+
+def _choice_hint(value: Any, options: tuple[str, ...], aliases: Mapping[str, str]) -> str | None:
+    key = str(value).strip().lower() if isinstance(value, (str, bool)) else None
+    if key is None:
+        return None
+    for guess in (key if key in options else None, aliases.get(key)):
+        if guess is not None:
+            return f'did you mean "{guess}"?'
+    close = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
+    return f'did you mean "{close[0]}"?' if close else None
+
+
+def _string_list(what: str, *, allow: str | None = None) -> Check:
+    allowed = f"must be a non-empty list of {what} such as {_EXAMPLES[what]}"
+    if allow:
+        allowed = f'must be "{allow}" or a non-empty list of {what} such as {_EXAMPLES[what]}'
+
+    def check(value: Any) -> Verdict:
+        if allow and value == allow:
+            return value, None, None
+        if isinstance(value, str):
+            hint = f'did you mean "{allow}"?' if allow and value.lower() == allow else None
+            return value, allowed, hint or f'write ["{value}"]'
+        ok = isinstance(value, (list, tuple)) and value
+        if not ok or not all(isinstance(v, str) and v.strip() for v in value):
+            return value, allowed, None
+        return tuple(value), None, None
+
+    return check
+
+
+_EXAMPLES = {"module names": '["q_proj", "v_proj"]', "reward names": '["format", "exact_match"]'}
+
+
+def _gpus(value: Any) -> Verdict:
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    if value == "auto" or (is_int and 1 <= value <= _INT_MAX):
+        return value, None, None
+    hint = 'did you mean "auto"?' if isinstance(value, str) and value.lower() == "auto" else None
+    return value, 'must be an integer ≥ 1 or "auto"', hint or _as_number_hint(value, integer=True)
+
+
+# -- the schema: key → check, per table, in file order ----------------------------------
+
+_OFF_ON = {"true": "on", "yes": "on", "false": "off", "no": "off", "none": "off"}
+RULES: dict[str, dict[str, Check]] = {
+    "": {"name": _text(required=True), "description": _text(), "engine": _choice(get_args(Engine))},
+    "model": {
+        "name_or_path": _text(required=True),
+        "quantization": _choice(
+            get_args(Quantization),
+            {
+                "nf4": "4bit",
+                "4-bit": "4bit",
+                "int4": "4bit",
+                "8-bit": "8bit",
+                "int8": "8bit",
+                "false": "none",
+                "no": "none",
+                "off": "none",
+            },
+        ),
+        "backend": _choice(get_args(Backend), {"hf": "peft", "transformers": "peft"}),
+        "dtype": _choice(
+            get_args(DType),
+            {"bfloat16": "bf16", "float16": "fp16", "half": "fp16", "float32": "fp32"},
+        ),
+        "max_seq_length": _int(1),
+        "attn_implementation": _choice(
+            get_args(Attention),
+            {
+                "fa2": "flash_attention_2",
+                "flash_attn": "flash_attention_2",
+                "flash_attention": "flash_attention_2",
+                "flash-attention-2": "flash_attention_2",
+            },
+        ),
+    },
+    "lora": {
+        "r": _int(1),
+        "alpha": _int(1),
+        "dropout": _number(0.0, below=1.0),
+        "target_modules": _string_list("module names", allow="all-linear"),
+    },
+    "data": {
+        "path": _text(required=True),
+        "format": _choice(
+            get_args(DataFormat),
+            {
+                "messages": "chat",
+                "sharegpt": "chat",
+                "conversational": "chat",
+                "alpaca": "instruction",
+                "completion": "prompt-completion",
+            },
+        ),
+        "eval_fraction": _number(0.0, below=1.0),
+    },
+    "train": {
+        "batch_size": _int(1),
+        "grad_accum": _int(1),
+        "epochs": _number(0.0),
+        "max_steps": _int(0),
+        "learning_rate": _number(0.0, above=True),
+        "gradient_checkpointing": _choice(get_args(Checkpointing), _OFF_ON),
+        "optimizer": _choice(
+            get_args(Optimizer),
+            {
+                "adamw_torch": "adamw",
+                "adamw_torch_fused": "adamw",
+                "adam": "adamw",
+                "adamw_bnb_8bit": "adamw_8bit",
+                "paged_adamw_32bit": "paged_adamw",
+            },
+        ),
+        "seed": _int(0),
+        "save_steps": _int(0),
+        "packing": _flag,
+    },
+    "grpo": {
+        "num_generations": _int(2),
+        "max_prompt_length": _int(1),
+        "max_completion_length": _int(1),
+        "beta": _number(0.0),
+        "rewards": _string_list("reward names"),
+    },
+    "env": {"python": _text()},
+    "hardware": {
+        "gpus": _gpus,
+        "gpu_memory_gib": _number(0.0),
+        "reserve_gib": _number(0.0),
+    },
+}
+
+
+# -- unknown keys: names from other tools, typos, keys in the wrong table ----------------
+
+_KEY_ALIASES: dict[str, str] = {
+    "per_device_train_batch_size": "train.batch_size",
+    "gradient_accumulation_steps": "train.grad_accum",
+    "num_train_epochs": "train.epochs",
+    "lr": "train.learning_rate",
+    "optim": "train.optimizer",
+    "lora_r": "lora.r",
+    "rank": "lora.r",
+    "lora_alpha": "lora.alpha",
+    "lora_dropout": "lora.dropout",
+    "model_name": "model.name_or_path",
+    "model_id": "model.name_or_path",
+    "base_model": "model.name_or_path",
+    "model_name_or_path": "model.name_or_path",
+    "load_in_4bit": 'model.quantization = "4bit"',
+    "load_in_8bit": 'model.quantization = "8bit"',
+    "max_length": "model.max_seq_length",
+    "max_seq_len": "model.max_seq_length",
+    "torch_dtype": "model.dtype",
+    "dataset": "data.path",
+    "dataset_path": "data.path",
+    "num_gpus": "hardware.gpus",
+    "rollout_n": "grpo.num_generations",
+    "rollouts": "grpo.num_generations",
+    "max_response_length": "grpo.max_completion_length",
+    "kl_coef": "grpo.beta",
+    "training": "[train]",
+    "peft": "[lora]",
+    "dataset_config": "[data]",
+}
+_TABLE_ALIASES: dict[str, dict[str, str]] = {
+    "model": {
+        "name": "model.name_or_path",
+        "path": "model.name_or_path",
+        "id": "model.name_or_path",
+    },
+}
+
+
+def _where(target: str, table: str) -> str:
+    """'batch_size' inside its own table, '[train] batch_size' from elsewhere."""
+    if target.startswith("["):
+        return target
+    section, _, rest = target.partition(".")
+    if section == table:
+        return f"'{rest}'" if "=" not in rest else rest
+    return f"[{section}] {rest}" if section else f"top-level '{rest}'"
+
+
+def _known_elsewhere(key: str, table: str) -> str | None:
+    for other, rules in RULES.items():
+        if other != table and key in rules:
+            return f"{other}.{key}" if other else f".{key}"
+    return None
+
+
+def unknown_key_hint(key: str, table: str) -> str | None:
+    """A "did you mean …?" for a key that `table` ("" = top level) does not have."""
+    low = key.strip().lower()
+    candidates = [*RULES[table], *(SECTIONS if table == "" else ())]
+    target = _TABLE_ALIASES.get(table, {}).get(low) or _KEY_ALIASES.get(low)
+    if low in candidates:
+        target = f"[{low}]" if low in SECTIONS and table == "" else f"{table}.{low}"
+    target = target or _known_elsewhere(low, table)
+    if target is None:
+        close = difflib.get_close_matches(low, candidates, n=1, cutoff=0.6)
+        if close and table == "" and close[0] in SECTIONS:
+            target = f"[{close[0]}]"
+        elif close:
+            target = f"{table}.{close[0]}"
+    return f"did you mean {_where(target, table)}?" if target else None
+
+
+def allowed_keys(table: str, *, is_table: bool = False) -> str:
+    """What a table may contain, for the "unknown key" message."""
+    tables = ", ".join(f"[{s}]" for s in SECTIONS)
+    if table == "" and is_table:
+        return f"not a profile table (tables: {tables})"
+    if table == "":
+        return f"not a profile key (top level: {', '.join(RULES[''])}; tables: {tables})"
+    return f"not a key of [{table}] (known: {', '.join(RULES[table])})"

@@ -1,0 +1,142 @@
+"""`cockpit estimate PROFILE`: the estimate as an aligned table or JSON, with an exit code.
+
+Exit codes: 0 fits (or no GPU to judge against), 3 tight, 4 won't fit, 2 invalid profile
+or unknown model. The card is `--gpu-gib`, else the profile's hardware.gpu_memory_gib,
+else the largest GPU detected.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, TextIO
+
+from cockpit.vram.estimate import Estimate, estimate
+from cockpit.vram.specs import UnknownModel
+from cockpit.vram.terms import GIB
+
+EXIT_CODES = {"fits": 0, "no GPU": 0, "tight": 3, "won't fit": 4}
+EXIT_INVALID = 2
+
+
+def detected_gpu_gib() -> float | None:
+    """Memory of the largest GPU NVML reports, in GiB; None without a GPU or driver."""
+    try:
+        from cockpit.hardware.sampler import open_sampler
+
+        sampler = open_sampler(None)
+        try:
+            gpus = sampler.sample().gpus
+        finally:
+            sampler.close()
+    except Exception:  # no NVML at all is a normal answer here, not an error
+        return None
+    sizes = [g.memory_total_bytes for g in gpus if g.memory_total_bytes]
+    return max(sizes) / GIB if sizes else None
+
+
+def _card(gpu_gib: float | None, profile: Any) -> float | None:
+    if gpu_gib:
+        return gpu_gib
+    if profile.hardware.gpu_memory_gib > 0:
+        return profile.hardware.gpu_memory_gib
+    return detected_gpu_gib()
+
+
+def estimate_main(
+    path: str, gpu_gib: float | None, trace: bool, as_json: bool, out: TextIO | None = None
+) -> int:
+    """Load, estimate and print one profile; returns the exit code."""
+    from cockpit.profile_store import load_profile_file
+    from cockpit.profile_validate import describe_problems
+
+    out = out or sys.stdout
+    loaded = load_profile_file(path)
+    if loaded.profile is None:
+        print(loaded.error or describe_problems(loaded.problems), file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        result = estimate(loaded.profile, _card(gpu_gib, loaded.profile))
+    except UnknownModel as exc:
+        print(f"cockpit estimate: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    traced = _trace(path, loaded.profile.env.python) if trace else None
+    if as_json:
+        data = result.to_json() | ({"trace": traced} if trace else {})
+        print(json.dumps(data, indent=2), file=out)
+    else:
+        print(format_estimate(result, loaded.profile.name, traced), file=out)
+    return EXIT_CODES[result.verdict]
+
+
+def _trace(path: str, python: str) -> dict[str, Any]:
+    from cockpit.vram.trace_client import TraceFailed, trace_estimate
+
+    try:
+        return trace_estimate(path, python or None).raw
+    except TraceFailed as exc:
+        return {"error": str(exc)}
+
+
+def _gib(value: float) -> str:
+    return f"{value:6.2f} GiB"
+
+
+def format_estimate(result: Estimate, name: str, traced: dict[str, Any] | None = None) -> str:
+    """The estimate as text: setup, the terms table, totals, verdict, suggestions."""
+    spec = result.model.spec
+    lines = [
+        f"{name}: {spec.name} ({spec.params / 1e9:.2f} B parameters; {result.model.source})",
+        f"backend {result.backend}, {result.trainable_params:,} trainable parameters, "
+        f"{result.tokens:,} tokens per forward pass",
+        "",
+    ]
+    shown = [t for t in result.terms if t.bytes > 0]
+    width = max(len(t.label) for t in shown)
+    lines += [f"  {t.label:<{width}}  {_gib(t.gib)}" for t in shown]
+    totals = (
+        ("peak allocated (torch max_memory_allocated)", result.peak_allocated_gib),
+        ("peak reserved (allocator cache included)", result.peak_reserved_gib),
+        ("total (as nvidia-smi shows it)", result.total_gib),
+    )
+    lines.append(f"  {'─' * width}")
+    lines += [f"  {label:<{width}}  {_gib(value)}" for label, value in totals]
+    lines += _verdict_lines(result)
+    lines += [
+        f"  {i}. {s.change}: {s.total_gib:.2f} GiB, {s.verdict}"
+        for i, s in enumerate(result.suggestions, 1)
+    ]
+    lines += [f"note: {n}" for n in result.notes]
+    if traced is not None:
+        lines += _trace_lines(traced)
+    return "\n".join(lines)
+
+
+def _verdict_lines(result: Estimate) -> list[str]:
+    if result.usable_gib is None:
+        return [
+            "",
+            "verdict: no GPU — no GPU detected and none given; plan for a card with "
+            "--gpu-gib N (or hardware.gpu_memory_gib in the profile)",
+        ]
+    share = result.total_gib / result.usable_gib if result.usable_gib else float("inf")
+    lines = [
+        "",
+        f"verdict: {result.verdict} — {share:.0%} of {result.usable_gib:.2f} GiB usable "
+        f"(card {result.gpu_gib:.2f} GiB)",
+    ]
+    if result.suggestions:
+        lines.append("suggestions (smallest change first):")
+    return lines
+
+
+def _trace_lines(traced: dict[str, Any]) -> list[str]:
+    if "error" in traced:
+        return [f"trace: failed: {traced['error']}"]
+    return [
+        "trace (meta device, python -m engines trace):",
+        f"  trainable parameters {traced['trainable_params']:,} of {traced['params']:,}",
+        f"  saved activations {traced['activations_off_bytes'] / GIB:.2f} GiB without "
+        f"checkpointing, {traced['activations_on_bytes'] / GIB:.2f} GiB with",
+        f"  traced in {traced['seconds']:.1f} s",
+    ]

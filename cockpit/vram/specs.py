@@ -1,0 +1,259 @@
+"""Model architecture numbers: from a local config.json, the built-in catalog, or the tiny demo.
+
+Everything the estimator needs about a model is a ``ModelSpec``: sizes, the shapes of
+each decoder layer's linear modules (which LoRA targets), and the family traits that
+change memory (fused projections, extra norms, a non-gated MLP). Pure data, no torch.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from engines.protocol import TINY_LLAMA_CONFIG, TINY_LLAMA_ID
+
+# HF model_type -> traits that differ from a Llama-style decoder.
+_TRAITS: dict[str, dict[str, Any]] = {
+    "llama": {},
+    "mistral": {},
+    "qwen2": {"qkv_bias": True},
+    "qwen3": {"qk_norm": True},
+    "gemma": {"tied": True},
+    "gemma2": {"tied": True, "norms_per_layer": 4},
+    "gemma3_text": {"tied": True, "norms_per_layer": 4, "qk_norm": True},
+    "phi3": {"fused": True},
+    "phi": {"plain_mlp": True, "layer_norm": True, "norms_per_layer": 1, "bias": True},
+    "stablelm": {"layer_norm": True},
+}
+_TEXT_WRAPPERS = {"gemma3": "gemma3_text"}
+
+
+class UnknownModel(Exception):
+    """The model cannot be resolved; the message says what to do instead."""
+
+
+@dataclass(frozen=True)
+class Linear:
+    """One linear module of a decoder layer, as LoRA sees it."""
+
+    name: str
+    in_features: int
+    out_features: int
+    group: str
+    """Which activation it reads: attn_in, attn_out, mlp_in or mlp_out."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A decoder-only transformer's shape (the numbers of its config.json)."""
+
+    name: str
+    model_type: str
+    hidden_size: int
+    num_layers: int
+    num_heads: int
+    num_kv_heads: int
+    head_dim: int
+    intermediate_size: int
+    vocab_size: int
+    tied_embeddings: bool
+    max_position: int
+    fused_projections: bool = False
+    """Phi-3 style: one qkv_proj and one gate_up_proj."""
+    gated_mlp: bool = True
+    """False for Phi-1.5's fc1 -> GELU -> fc2."""
+    qkv_bias: bool = False
+    linear_bias: bool = False
+    layer_norm: bool = False
+    """LayerNorm (weight + bias) instead of RMSNorm."""
+    norms_per_layer: int = 2
+    qk_norm: bool = False
+
+    @property
+    def q_dim(self) -> int:
+        return self.num_heads * self.head_dim
+
+    @property
+    def kv_dim(self) -> int:
+        return self.num_kv_heads * self.head_dim
+
+    def linears(self) -> tuple[Linear, ...]:
+        """The linear modules of one decoder layer, with their PEFT names."""
+        h, i, q, kv = self.hidden_size, self.intermediate_size, self.q_dim, self.kv_dim
+        if self.model_type == "phi":
+            return (
+                Linear("q_proj", h, q, "attn_in"),
+                Linear("k_proj", h, kv, "attn_in"),
+                Linear("v_proj", h, kv, "attn_in"),
+                Linear("dense", q, h, "attn_out"),
+                Linear("fc1", h, i, "mlp_in"),
+                Linear("fc2", i, h, "mlp_out"),
+            )
+        if self.fused_projections:
+            return (
+                Linear("qkv_proj", h, q + 2 * kv, "attn_in"),
+                Linear("o_proj", q, h, "attn_out"),
+                Linear("gate_up_proj", h, 2 * i, "mlp_in"),
+                Linear("down_proj", i, h, "mlp_out"),
+            )
+        return (
+            Linear("q_proj", h, q, "attn_in"),
+            Linear("k_proj", h, kv, "attn_in"),
+            Linear("v_proj", h, kv, "attn_in"),
+            Linear("o_proj", q, h, "attn_out"),
+            Linear("gate_proj", h, i, "mlp_in"),
+            Linear("up_proj", h, i, "mlp_in"),
+            Linear("down_proj", i, h, "mlp_out"),
+        )
+
+    @property
+    def linear_params(self) -> int:
+        """Weights of all decoder linear modules (what 4-bit quantization applies to)."""
+        return self.num_layers * sum(m.in_features * m.out_features for m in self.linears())
+
+    @property
+    def embedding_params(self) -> int:
+        """Input embeddings plus the lm_head when it is not tied to them."""
+        return self.vocab_size * self.hidden_size * (1 if self.tied_embeddings else 2)
+
+    @property
+    def small_params(self) -> int:
+        """Norms and biases: never quantized."""
+        norm = self.hidden_size * (2 if self.layer_norm else 1)
+        per_layer = self.norms_per_layer * norm + (2 * self.head_dim if self.qk_norm else 0)
+        if self.linear_bias:
+            per_layer += sum(m.out_features for m in self.linears())
+        elif self.qkv_bias:
+            per_layer += self.q_dim + 2 * self.kv_dim
+        return self.num_layers * per_layer + norm
+
+    @property
+    def params(self) -> int:
+        return self.linear_params + self.embedding_params + self.small_params
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self) | {"params": self.params}
+
+    def hf_config(self) -> dict[str, Any]:
+        """A config.json that rebuilds this architecture with transformers (for --trace)."""
+        return {
+            "model_type": self.model_type,
+            "hidden_size": self.hidden_size,
+            "num_hidden_layers": self.num_layers,
+            "num_attention_heads": self.num_heads,
+            "num_key_value_heads": self.num_kv_heads,
+            "head_dim": self.head_dim,
+            "intermediate_size": self.intermediate_size,
+            "vocab_size": self.vocab_size,
+            "tie_word_embeddings": self.tied_embeddings,
+            "max_position_embeddings": self.max_position,
+        }
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A spec and where its numbers came from ("config.json at …", "catalog: …")."""
+
+    spec: ModelSpec
+    source: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"source": self.source, **self.spec.to_json()}
+
+
+def _int(config: dict[str, Any], *keys: str, default: int | None = None) -> int:
+    for key in keys:
+        value = config.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    if default is None:
+        raise UnknownModel(f"config.json has no usable {keys[0]!r}")
+    return default
+
+
+def text_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The language model part of a config (multimodal configs nest it under text_config)."""
+    nested = config.get("text_config")
+    if not isinstance(nested, dict):
+        return config
+    merged = dict(nested)
+    outer = str(config.get("model_type", ""))
+    merged.setdefault("model_type", _TEXT_WRAPPERS.get(outer, f"{outer}_text"))
+    merged.setdefault("tie_word_embeddings", config.get("tie_word_embeddings", True))
+    return merged
+
+
+def spec_from_config(config: dict[str, Any], name: str) -> ModelSpec:
+    """A spec from config.json values; unknown decoder types are read as Llama-style."""
+    config = text_config(config)
+    model_type = str(config.get("model_type", "llama"))
+    traits = _TRAITS.get(model_type, {})
+    hidden = _int(config, "hidden_size", "n_embd", "d_model")
+    heads = _int(config, "num_attention_heads", "n_head")
+    tied = config.get("tie_word_embeddings", traits.get("tied", False))
+    return ModelSpec(
+        name=name,
+        model_type=model_type,
+        hidden_size=hidden,
+        num_layers=_int(config, "num_hidden_layers", "n_layer"),
+        num_heads=heads,
+        num_kv_heads=_int(config, "num_key_value_heads", default=heads),
+        head_dim=_int(config, "head_dim", default=hidden // heads),
+        intermediate_size=_int(config, "intermediate_size", "n_inner", default=4 * hidden),
+        vocab_size=_int(config, "vocab_size"),
+        tied_embeddings=bool(tied),
+        max_position=_int(config, "max_position_embeddings", "n_positions", default=2048),
+        fused_projections=traits.get("fused", False),
+        gated_mlp=not traits.get("plain_mlp", False),
+        qkv_bias=bool(config.get("attention_bias", traits.get("qkv_bias", False))),
+        linear_bias=traits.get("bias", False),
+        layer_norm=traits.get("layer_norm", False),
+        norms_per_layer=traits.get("norms_per_layer", 2),
+        qk_norm=traits.get("qk_norm", False),
+    )
+
+
+def _from_directory(path: Path) -> ResolvedModel:
+    config_file = path / "config.json"
+    if not config_file.is_file():
+        raise UnknownModel(
+            f"{path} is a directory but has no config.json; point model.name_or_path at the "
+            "folder that holds the model's config.json (e.g. the one save_pretrained wrote)"
+        )
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UnknownModel(f"cannot read {config_file}: {exc}") from exc
+    if not isinstance(config, dict):
+        raise UnknownModel(f"{config_file} is not a JSON object")
+    return ResolvedModel(spec_from_config(config, path.name), f"config.json at {config_file}")
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith((".", "/", "~")) or "\\" in name or name.count("/") > 1
+
+
+def resolve_model(name_or_path: str) -> ResolvedModel:
+    """The spec for a profile's model.name_or_path, or ``UnknownModel`` saying what to do."""
+    from cockpit.vram.catalog import close_matches, lookup
+
+    name = name_or_path.strip()
+    if name == TINY_LLAMA_ID:
+        spec = spec_from_config(dict(TINY_LLAMA_CONFIG), "tiny-llama (demo)")
+        return ResolvedModel(spec, "engines.protocol.TINY_LLAMA_CONFIG")
+    path = Path(name).expanduser()
+    if name and path.is_dir():
+        return _from_directory(path)
+    found = lookup(name)
+    if found is not None:
+        return found
+    if _looks_like_path(name):
+        raise UnknownModel(f"no directory {name!r}: check the path in model.name_or_path")
+    hint = close_matches(name)
+    also = f" Close catalog matches: {', '.join(hint)}." if hint else ""
+    raise UnknownModel(
+        f"{name!r} is not in cockpit's model catalog. Download the model (or just its "
+        f"config.json) and set model.name_or_path to that local directory.{also}"
+    )
