@@ -27,21 +27,33 @@ class HardwareScreen(PlaceScreen):
     PLACE = "hardware"
 
     def compose_body(self) -> ComposeResult:
+        # Only the waiting line at first: the panels are mounted with the first snapshot,
+        # so the first frame (and the user's first look) does not wait for them.
         with VerticalScroll(id="hw-body"):
-            with Vertical(id="hw-main"):
-                yield Static("Sampling hardware…", id="hw-waiting")
-                yield NoGpuPanel(id="hw-no-gpu")
-                yield Vertical(id="hw-gpus")
-                yield ProcessTable(id="hw-processes")
-            yield HostPanel(id="hw-host")
+            yield Static("Sampling hardware…", id="hw-waiting")
 
     def on_mount(self) -> None:
         self.watch(self.cockpit, "snapshot", self.show_snapshot)
+
+    def _mount_panels(self) -> None:
+        """Mount the GPU, process and host panels (once)."""
+        body = self.query_one("#hw-body", VerticalScroll)
+        main = Vertical(
+            NoGpuPanel(id="hw-no-gpu"),
+            Vertical(id="hw-gpus"),
+            ProcessTable(id="hw-processes"),
+            id="hw-main",
+        )
+        body.mount_all([main, HostPanel(id="hw-host")])
 
     def show_snapshot(self, snapshot: MachineSnapshot | None) -> None:
         """Bring every widget up to date with ``snapshot`` (None: nothing sampled yet)."""
         self.set_class(snapshot is None, "-waiting")
         if snapshot is None:
+            return
+        if not self.query("#hw-main"):
+            self._mount_panels()
+            self.call_after_refresh(self.show_snapshot, snapshot)
             return
         gpu_ok = snapshot.nvml.available and bool(snapshot.gpus)
         self.set_class(not gpu_ok, "-no-gpu")
