@@ -2,7 +2,8 @@
 
     python -m tests.screenshots
 
-Hardware uses the simulated GPUs on fixture host data (deterministic). The Doctor runs the
+Hardware uses the simulated GPUs on fixture host data (deterministic); Profiles opens the
+4 GB QLoRA profile with batch 4 on the simulated 4 GB card. The Doctor runs the
 real doctor against a scratch virtualenv holding a deliberately broken stack (an Unsloth
 whose declared pins the installed transformers does not meet, no torch), so the picture
 shows real findings with their fixes.
@@ -11,18 +12,21 @@ shows real findings with their fixes.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 import sys
 import sysconfig
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
 
 from cockpit.app import CockpitApp
+from cockpit.profile_store import CONFIG_DIR_ENV
 from tests.ui.cockpit_snapshot_app import make_app
+from tests.ui.test_snapshots_profiles import _open_3b_batch_4
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 
@@ -33,11 +37,14 @@ async def _settle(pilot: Pilot) -> None:
         await pilot.pause()
 
 
-async def _shoot(app: CockpitApp, name: str, size: tuple[int, int], keys: tuple[str, ...] = ()):
+Prepare = Callable[[Pilot], Awaitable[None]]
+
+
+async def _shoot(app: CockpitApp, name: str, size: tuple[int, int], prepare: Prepare | None):
     async with app.run_test(size=size) as pilot:
         await _settle(pilot)
-        for key in keys:
-            await pilot.press(key)
+        if prepare is not None:
+            await prepare(pilot)
             await _settle(pilot)
         app.save_screenshot(f"{name}.svg", str(OUT))
     print(f"screenshots/{name}.svg")
@@ -68,16 +75,22 @@ def _doctor_app(python: Path) -> CockpitApp:
     return app
 
 
+async def _press_help(pilot: Pilot) -> None:
+    await pilot.press("question_mark")
+
+
 async def _all(scratch: Path) -> None:
-    shots: list[tuple[Callable[[], CockpitApp], str, tuple[int, int], tuple[str, ...]]] = [
-        (lambda: make_app(seed_history_s=59), "hardware", (120, 36), ()),
-        (lambda: make_app(gpu="2x-a100-40gb", seed_history_s=59), "hardware-2gpu", (200, 50), ()),
-        (lambda: make_app(gpu=None, seed_history_s=59), "hardware-no-gpu", (100, 30), ()),
-        (lambda: _doctor_app(_broken_env(scratch / "envs" / "train")), "doctor", (140, 40), ()),
-        (lambda: make_app(seed_history_s=59), "help", (100, 30), ("question_mark",)),
+    os.environ[CONFIG_DIR_ENV] = str(scratch / "config")  # shipped profiles only
+    shots: list[tuple[Callable[[], CockpitApp], str, tuple[int, int], Prepare | None]] = [
+        (lambda: make_app(seed_history_s=59), "hardware", (120, 36), None),
+        (lambda: make_app(gpu="2x-a100-40gb", seed_history_s=59), "hardware-2gpu", (200, 50), None),
+        (lambda: make_app(gpu=None, seed_history_s=59), "hardware-no-gpu", (100, 30), None),
+        (lambda: _doctor_app(_broken_env(scratch / "envs" / "train")), "doctor", (140, 40), None),
+        (lambda: make_app(start_place="profiles"), "profiles", (200, 50), _open_3b_batch_4),
+        (lambda: make_app(seed_history_s=59), "help", (100, 30), _press_help),
     ]
-    for factory, name, size, keys in shots:
-        await _shoot(factory(), name, size, keys)
+    for factory, name, size, prepare in shots:
+        await _shoot(factory(), name, size, prepare)
 
 
 def main() -> int:

@@ -1,23 +1,245 @@
-"""The Profiles place (not built yet): says what it will do and which CLI to use meanwhile."""
+"""The Profiles place: "will this config fit, and what should I change?"
+
+Left, every profile with its verdict for the planned card; in the middle, the open
+profile as a form; right, its estimate, recomputed on every change (an estimate takes a
+few milliseconds), with suggestions that one key applies. The file operations and the
+"unsaved changes" questions live in `ProfileFileActions`; this module lays the place out
+and keeps list, form and estimate in step.
+"""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from textual import events, on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Input, Label, OptionList, Select, Static
 
-from cockpit.screens.base import PlaceScreen
-from cockpit.widgets.coming_panel import ComingPanel
+from cockpit.hardware.snapshot import MachineSnapshot
+from cockpit.profile_store import list_profiles, load_profile_file
+from cockpit.profile_validate import parse_profile
+from cockpit.screens.places import PLACES
+from cockpit.screens.profile_actions import ProfileFileActions
+from cockpit.widgets.estimate_pane import EstimatePane
+from cockpit.widgets.profile_form import ProfileForm
+from cockpit.widgets.profile_list import ListedProfile, ProfileList, display_path
+from cockpit.widgets.profile_plan import (
+    PRESET_GIB,
+    Assessment,
+    Card,
+    assess,
+    assess_file,
+    detected_card,
+    preset_card,
+)
+
+ROOMY_WIDTH = 160
+"""From this many columns the list stays beside an open profile's form and estimate."""
+_PLAN_OPTIONS: list[tuple[str, str]] = [
+    ("detected GPU", "detected"),
+    *((f"{gib:g} GiB", f"{gib:g}") for gib in PRESET_GIB),
+    ("custom…", "custom"),
+]
 
 
-class ProfilesScreen(PlaceScreen):
-    """Placeholder for the profile editor with its live VRAM estimate."""
+def _leave_bindings() -> list[Binding]:
+    """Place keys and q, taken over only while there are unsaved edits (see check_action)."""
+    keys = [
+        Binding(p.key, f"leave_place('{p.mode}')", f"Go to {p.title}", show=False)
+        for p in PLACES
+        if p.mode != "profiles"
+    ]
+    return [*keys, Binding("q", "quit_checked", "Quit", show=False)]
+
+
+class ProfilesScreen(ProfileFileActions):
+    """Profile list, form and live estimate."""
 
     PLACE = "profiles"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open", priority=True),
+        Binding("ctrl+s", "save", "Save"),
+        Binding("a", "apply_suggestion", "Apply fix"),
+        Binding("u", "revert", "Revert"),
+        Binding("ctrl+z", "revert", "Revert", show=False),
+        Binding("escape", "close", "Back"),
+        Binding("n", "new", "New"),
+        Binding("d", "duplicate", "Duplicate"),
+        Binding("x", "delete", "Delete"),
+        Binding("delete", "delete", "Delete", show=False),
+        Binding("p", "focus_plan", "Plan card", show=False),
+        *_leave_bindings(),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.planned: Card = detected_card(None)
+        """The card verdicts are computed for (a profile's own gpu_memory_gib wins)."""
+        self._detected: Card = self.planned
+        self.assessment: Assessment | None = None
+        """The open profile's latest assessment."""
+        self._was_dirty = False
 
     def compose_body(self) -> ComposeResult:
-        yield ComingPanel(
-            "Profiles",
-            "Edit TOML training profiles (model, LoRA, batch, sequence length, precision) in "
-            "a form, with a live VRAM estimate for your GPU and a verdict: fits, tight, or "
-            "will not fit, and what to change.",
-            ("cockpit estimate PROFILE.toml",),
+        with Horizontal(id="profiles-plan"):
+            yield Label("Plan for", id="plan-label")
+            yield Select(
+                _PLAN_OPTIONS, value="detected", allow_blank=False, compact=True, id="plan-card"
+            )
+            yield Input(placeholder="GiB, e.g. 11", compact=True, id="plan-custom")
+            yield Static(id="plan-note")
+        with Horizontal(id="profiles-body"):
+            with Vertical(id="profiles-side"):
+                yield ProfileList(id="profile-list")
+                yield Static(id="profile-info")
+            with Vertical(id="profile-editor"):
+                yield Static(id="editor-head")
+                yield ProfileForm(id="profile-form")
+            yield EstimatePane(id="estimate-pane")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#profile-list").border_title = "Profiles"
+        self.watch(self.cockpit, "snapshot", self._snapshot_changed)
+        self._show_plan_note()
+        self.reload_list()
+        self.query_one(ProfileList).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width >= ROOMY_WIDTH, "-roomy")
+
+    # -- the planned card ---------------------------------------------------------------
+
+    def _snapshot_changed(self, snapshot: MachineSnapshot | None) -> None:
+        card = detected_card(snapshot)
+        if card == self._detected:
+            return
+        self._detected = card
+        if self.query_one("#plan-card", Select).value == "detected":
+            self._plan_for(card)
+
+    @on(Select.Changed, "#plan-card")
+    def _plan_chosen(self, event: Select.Changed) -> None:
+        custom = self.query_one("#plan-custom", Input)
+        custom.display = event.value == "custom"
+        if event.value == "custom":
+            custom.focus()
+            self._custom_typed(custom.value)
+        elif event.value == "detected":
+            self._plan_for(self._detected)
+        elif isinstance(event.value, str):
+            self._plan_for(preset_card(float(event.value)))
+
+    @on(Input.Changed, "#plan-custom")
+    def _custom_changed(self, event: Input.Changed) -> None:
+        self._custom_typed(event.value)
+
+    def _custom_typed(self, text: str) -> None:
+        try:
+            gib = float(text)
+        except ValueError:
+            gib = 0.0
+        valid = 0 < gib < 10_000
+        self.query_one("#plan-custom", Input).set_class(not valid and bool(text), "-invalid")
+        if valid:
+            self._plan_for(preset_card(gib))
+
+    def _plan_for(self, card: Card) -> None:
+        if card == self.planned:
+            return
+        self.planned = card
+        self._show_plan_note()
+        self.reload_list()
+        if self.is_open:
+            self.revalidate()
+
+    def _show_plan_note(self) -> None:
+        self.query_one("#plan-note", Static).update(
+            Content.assemble(
+                (self.planned.label, "bold"),
+                ("   a profile's own [hardware] gpu_memory_gib wins", "$text-muted"),
+            )
         )
+
+    def action_focus_plan(self) -> None:
+        """Move to the "plan for" card picker."""
+        self.query_one("#plan-card", Select).focus()
+
+    # -- the list -------------------------------------------------------------------------
+
+    def reload_list(self, keep: str | None = None) -> None:
+        """Read every profile file again and judge it on the planned card."""
+        items = []
+        for entry in list_profiles():
+            loaded = load_profile_file(entry.path)
+            items.append(ListedProfile(entry, loaded, assess_file(loaded, self.planned)))
+        self.query_one(ProfileList).show(items, keep)
+        self._show_highlighted()
+
+    @on(OptionList.OptionHighlighted, "#profile-list")
+    def _highlighted(self, _event: OptionList.OptionHighlighted) -> None:
+        self._show_highlighted()
+
+    @on(OptionList.OptionSelected, "#profile-list")
+    def _selected(self, _event: OptionList.OptionSelected) -> None:
+        self.action_open()
+
+    def _show_highlighted(self) -> None:
+        """The highlighted file's description or error under the list (and its estimate)."""
+        item = self.query_one(ProfileList).selected
+        info = self.query_one("#profile-info", Static)
+        if item is None:
+            info.update(Content.styled("No profiles found.", "$text-muted"))
+            return
+        loaded = item.loaded
+        lines = [Content.styled(display_path(loaded.path), "$text-muted")]
+        if loaded.raw is not None and isinstance(loaded.raw.get("description"), str):
+            lines.insert(0, Content(loaded.raw["description"]))
+        if item.assessment.message:
+            lines.append(Content.styled(item.assessment.message, item.assessment.style))
+        info.update(Content("\n").join(lines))
+        if not self.is_open:
+            profile = loaded.profile
+            preview = assess(profile, loaded.problems, self.planned) if profile else None
+            self.query_one(EstimatePane).show(preview or item.assessment)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open":
+            lst = self.query_one(ProfileList)
+            return lst.has_focus and lst.selected is not None
+        if action in ("save", "apply_suggestion", "revert", "close"):
+            return self.is_open
+        if action in ("leave_place", "quit_checked"):
+            return self.dirty
+        return True
+
+    # -- the open profile -------------------------------------------------------------
+
+    @on(ProfileForm.Edited)
+    def _form_edited(self, _event: ProfileForm.Edited) -> None:
+        self.revalidate()
+
+    def revalidate(self) -> None:
+        """Validate the form's profile, flag its fields and estimate it on its card."""
+        form = self.query_one(ProfileForm)
+        profile, problems = parse_profile(form.raw)
+        form.show_problems(problems)
+        self.assessment = assess(profile, problems, self.planned)
+        self.query_one(EstimatePane).show(self.assessment)
+        dirty = self.dirty
+        if dirty != self._was_dirty:  # the place keys and q ask first only while dirty
+            self._was_dirty = dirty
+            self.refresh_bindings()
+        self.show_editor_head()
+
+    def action_apply_suggestion(self) -> None:
+        """Apply the highlighted suggestion's edits to the form."""
+        suggestion = self.query_one(EstimatePane).selected_suggestion
+        if suggestion is None:
+            self.notify("No suggestion to apply: the profile fits as it is", severity="warning")
+            return
+        self.query_one(ProfileForm).apply_edits(suggestion.edits)
+        self.notify(f"Applied: {suggestion.change}")

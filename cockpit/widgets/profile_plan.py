@@ -1,0 +1,114 @@
+"""Which card a profile is planned for, and its estimate there, as the Profiles place shows it.
+
+The card is the detected GPU (the largest, when there are several), a size the user
+picked, or the profile's own ``[hardware] gpu_memory_gib`` when that is set (> 0): a
+profile written for a 24 GB card is judged on 24 GB wherever it is opened. Everything
+that can go wrong — a file that is not TOML, an invalid profile, a model the estimator
+does not know — becomes an `Assessment` with a message, never an exception. No Textual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cockpit.hardware.snapshot import GIB, MachineSnapshot
+from cockpit.profile import Profile
+from cockpit.profile_store import LoadedProfile
+from cockpit.profile_validate import Problem
+from cockpit.vram.estimate import Estimate, estimate
+from cockpit.vram.specs import UnknownModel
+
+PRESET_GIB: tuple[float, ...] = (4, 6, 8, 10, 12, 16, 24, 32, 40, 48, 80)
+"""Card sizes offered in "plan for" besides the detected one."""
+
+VERDICT_STYLES: dict[str, str] = {
+    "fits": "$success",
+    "tight": "$warning",
+    "won't fit": "$error",
+}
+"""Colour of each verdict; anything else (no GPU, invalid, unknown model) is muted."""
+
+
+@dataclass(frozen=True)
+class Card:
+    """The GPU a profile is judged against."""
+
+    gib: float | None
+    """Memory in GiB; None when there is no GPU to plan for."""
+    label: str
+    """How the UI names it: "RTX 3050 Laptop GPU 4.0 GiB (simulated)", "a 12 GiB card"."""
+
+
+NO_CARD = Card(None, "no GPU detected: pick a card size to plan for")
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A profile on a card: the estimate, or why there is none."""
+
+    verdict: str
+    """ "fits", "tight", "won't fit", "no GPU", or "invalid" / "unknown model" / "unreadable"."""
+    card: Card
+    estimate: Estimate | None = None
+    message: str = ""
+    """Why there is no estimate (the file's error, the first problem, the estimator's word)."""
+
+    @property
+    def style(self) -> str:
+        return VERDICT_STYLES.get(self.verdict, "$text-muted")
+
+
+def detected_card(snapshot: MachineSnapshot | None) -> Card:
+    """The largest GPU of the latest snapshot, or NO_CARD."""
+    gpus = [] if snapshot is None else [g for g in snapshot.gpus if g.memory_total_bytes]
+    if not gpus:
+        return NO_CARD
+    gpu = max(gpus, key=lambda g: g.memory_total_bytes or 0)
+    gib = (gpu.memory_total_bytes or 0) / GIB
+    simulated = " (simulated)" if gpu.simulated else ""
+    return Card(round(gib, 2), f"{gpu.name} {gib:.1f} GiB{simulated}")
+
+
+def preset_card(gib: float) -> Card:
+    return Card(gib, f"a {gib:g} GiB card")
+
+
+def card_for(profile: Profile, planned: Card) -> Card:
+    """The profile's own card size when it sets one, else the planned card."""
+    own = profile.hardware.gpu_memory_gib
+    if own > 0:
+        return Card(own, f"{own:g} GiB, from this profile's [hardware] gpu_memory_gib")
+    return planned
+
+
+def assess(
+    profile: Profile | None,
+    problems: list[Problem],
+    planned: Card,
+    *,
+    suggest: bool = True,
+) -> Assessment:
+    """The estimate of a validated profile on its card (no suggestions when ``suggest`` is off)."""
+    if profile is None:
+        errors = [p for p in problems if p.severity == "error"]
+        first = str(errors[0]) if errors else "the profile has errors"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return Assessment("invalid", planned, message=first + more)
+    card = card_for(profile, planned)
+    try:
+        result = estimate(profile, card.gib, suggest=suggest)
+    except UnknownModel as exc:
+        return Assessment("unknown model", card, message=str(exc))
+    except Exception as exc:  # the estimator must never take the editor down
+        return Assessment("error", card, message=f"the estimate failed: {exc!r}")
+    reserve = profile.hardware.reserve_gib
+    if reserve and card.gib:
+        card = Card(card.gib, f"{card.label}, {reserve:g} GiB kept free")
+    return Assessment(result.verdict, card, result)
+
+
+def assess_file(loaded: LoadedProfile, planned: Card) -> Assessment:
+    """A listed file's verdict (no suggestions: the list needs only the badge)."""
+    if loaded.raw is None:
+        return Assessment("unreadable", planned, message=loaded.error or "cannot read the file")
+    return assess(loaded.profile, loaded.problems, planned, suggest=False)
