@@ -49,9 +49,10 @@ class Tmux:
     def send(self, *keys: str) -> None:
         subprocess.run([*self._tmux, "send-keys", "-t", self.name, *keys], check=True)
 
-    def screen(self) -> str:
+    def screen(self, styled: bool = False) -> str:
+        """The visible text; with ``styled`` also the colours (a highlight move shows)."""
         out = subprocess.run(
-            [*self._tmux, "capture-pane", "-p", "-t", self.name],
+            [*self._tmux, "capture-pane", "-p", *(["-e"] if styled else []), "-t", self.name],
             capture_output=True,
             text=True,
             check=True,
@@ -70,6 +71,18 @@ class Tmux:
                 return screen
             time.sleep(0.05)
         raise TmuxTimeout(f"timed out waiting for {what}; screen was:\n{screen}")
+
+    def press(self, key: str, timeout: float = 5.0) -> str:
+        """Send one key and wait until the screen (colours included) reacts to it."""
+        before = self.screen(styled=True)
+        self.send(key)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            after = self.screen(styled=True)
+            if after != before:
+                return after
+            time.sleep(0.02)
+        raise TmuxTimeout(f"the screen did not react to {key!r}; it was:\n{self.screen()}")
 
     def wait_for(self, *texts: str, timeout: float = 15.0) -> str:
         return self.wait_until(lambda s: all(t in s for t in texts), timeout, f"{texts!r}")

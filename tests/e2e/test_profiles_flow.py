@@ -1,0 +1,87 @@
+"""Issue 3's walk in a real terminal: open a profile, change the batch size and watch the
+verdict move, apply a suggestion, save, reopen the file and see the change."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from cockpit.profile_store import CONFIG_DIR_ENV, list_profiles, load_profile_file
+from tests.e2e.tmux import Tmux
+
+COCKPIT = str(Path(sys.executable).parent / "cockpit")
+TABS_TO_BATCH_SIZE = 17  # name → description → engine → [model] 6 → [lora] 5 → [data] 3
+
+pytestmark = pytest.mark.e2e
+
+
+def _field(screen: str, key: str) -> str:
+    match = re.search(rf"│ {key}\s+(\S+)", screen)
+    return match.group(1) if match else ""
+
+
+def _open(term: Tmux, name: str) -> None:
+    """Highlight `name` in the profile list (in list_profiles' order) and open it."""
+    names = [entry.name for entry in list_profiles()]
+    term.send("Home")
+    for _ in range(names.index(name)):
+        term.press("Down")
+    term.send("Enter")
+    term.wait_for(f"{name}.toml")
+
+
+def test_edit_apply_save_reopen(tmp_path, monkeypatch):
+    if not Tmux.available():
+        pytest.fail("tmux is not installed; .ci/run installs it (apt-get install tmux)")
+    config = tmp_path / "config"
+    monkeypatch.setenv(CONFIG_DIR_ENV, str(config))  # list_profiles sees what cockpit sees
+    env = {"TERM": "xterm-256color", "COCKPIT_CONFIG_DIR": str(config)}
+    term = Tmux(f"{COCKPIT} --simulate rtx3050-4gb --place profiles", 120, 40, env)
+    try:
+        term.wait_for("rtx3050-4gb-llama-3.2-3b-qlora", "tight")
+        _open(term, "rtx3050-4gb-llama-3.2-3b-qlora")
+        term.wait_for("TIGHT", "read-only")
+        for _ in range(TABS_TO_BATCH_SIZE):
+            term.send("Tab")
+        term.wait_until(lambda s: _field(s, "batch_size") == "1", what="batch_size field")
+        term.send("C-a")
+        term.send("C-k")
+        term.wait_until(lambda s: "default 1" in s, what="batch_size emptied")
+        term.send("4")
+        screen = term.wait_for("WON'T FIT", "unsaved changes")
+        assert _field(screen, "batch_size") == "4"
+
+        term.send("Escape")  # leave the field so letter keys are commands again
+        term.wait_until(lambda s: "Apply fix" in s, what="form bindings")
+        term.send("a")
+        screen = term.wait_until(
+            lambda s: _field(s, "grad_accum") == "16" and "TIGHT" in s, what="suggestion applied"
+        )
+        assert _field(screen, "batch_size") == "1"
+
+        term.send("C-s")
+        term.wait_for("Save as a new profile")
+        term.send("Enter")
+        saved = config / "profiles" / "my-rtx3050-4gb-llama-3.2-3b-qlora.toml"
+        term.wait_until(lambda s: saved.exists(), what=f"{saved} written")
+        train = load_profile_file(saved).profile.train
+        assert (train.batch_size, train.grad_accum) == (1, 16)
+
+        term.send("Escape")
+        term.wait_for("my-rtx3050-4gb-llama-3.2-3b-qlora", "user")
+        term.press("Home")
+        term.press("Down")
+        term.press("Down")
+        term.send("Enter")
+        screen = term.wait_until(
+            lambda s: (
+                "my-rtx3050-4gb-llama-3.2-3b-qlora.toml" in s and _field(s, "grad_accum") == "16"
+            ),
+            what="the saved copy reopened",
+        )
+        assert "unsaved" not in screen
+    finally:
+        term.close()
