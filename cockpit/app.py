@@ -47,9 +47,10 @@ def _lazy_screen(module: str, name: str) -> Callable[[], Screen]:
 
 def _run_doctor(python: str | None) -> list[Finding]:
     """The real doctor, imported only when the Doctor place first needs it."""
+    from cockpit.doctor.profile_models import profile_models
     from cockpit.doctor.runner import run_doctor
 
-    return run_doctor(python)
+    return run_doctor(python, models=profile_models())
 
 
 class CockpitApp(App[None]):

@@ -107,9 +107,10 @@ def _run_watch(args: argparse.Namespace) -> int:
 
 def _run_doctor(args: argparse.Namespace) -> int:
     from cockpit.doctor.finding import print_findings
+    from cockpit.doctor.profile_models import profile_models
     from cockpit.doctor.runner import exit_code, run_doctor
 
-    findings = run_doctor(args.python)
+    findings = run_doctor(args.python, models=profile_models())
     if args.json:
         print(json.dumps([f.to_json() for f in findings], indent=2))
     else:
