@@ -53,6 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
     estimate.add_argument("--trace", action="store_true", help="also measure on the meta device")
     estimate.add_argument("--json", action="store_true", help="the estimate as JSON")
 
+    train = sub.add_parser("train", help="pre-flight, start and follow a training run")
+    train.add_argument("profile", nargs="?", help="a profile file or listed name")
+    train.add_argument("--detach", action="store_true", help="start it and return at once")
+    train.add_argument("--force", action="store_true", help="start even if it won't fit")
+    train.add_argument("--resume", metavar="RUN_ID", help="resume a run from its last checkpoint")
+
+    runs = sub.add_parser("runs", help="list runs with their status")
+    runs.add_argument("--json", action="store_true", help="as a JSON list")
+
+    stop = sub.add_parser("stop", help="stop a run gracefully (checkpoint, then exit)")
+    stop.add_argument("run_id", metavar="RUN_ID", help="a run id (or a unique prefix)")
+
     profiles = sub.add_parser("profiles", help="list profiles with their verdict for the card")
     profiles.add_argument("--gpu-gib", type=_positive_float, metavar="N", help="plan for N GiB")
     profiles.add_argument("--json", action="store_true", help="as a JSON list")
@@ -139,6 +151,21 @@ def _run_profiles(args: argparse.Namespace) -> int:
     return profiles_main(args.gpu_gib, args.json)
 
 
+def _run_runs_command(args: argparse.Namespace) -> int:
+    from cockpit import train_cli
+
+    if args.command == "runs":
+        return train_cli.runs_main(args.json)
+    if args.command == "stop":
+        return train_cli.stop_main(args.run_id)
+    if args.profile is None and args.resume is None:
+        print("cockpit train: give a PROFILE, or --resume RUN_ID", file=sys.stderr)
+        return 2
+    return train_cli.train_main(
+        args.profile, detach=args.detach, force=args.force, resume=args.resume
+    )
+
+
 def _run_tui(args: argparse.Namespace) -> int:
     from cockpit.app import CockpitApp
 
@@ -172,4 +199,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_estimate(args)
     if args.command == "profiles":
         return _run_profiles(args)
+    if args.command in ("train", "runs", "stop"):
+        return _run_runs_command(args)
     return _run_tui(args)

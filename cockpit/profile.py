@@ -80,6 +80,11 @@ class GrpoSection:
     max_completion_length: int = 256
     beta: float = 0.0
     rewards: tuple[str, ...] = ("format", "exact_match")
+    """Built-in "format", "exact_match", "length", or user rewards as "module:function"."""
+    format_pattern: str = r"<answer>.*?</answer>"
+    """Regular expression the `format` reward looks for in a completion."""
+    target_length: int = 64
+    """Completion length the `length` reward favours."""
 
 
 @dataclass(frozen=True)

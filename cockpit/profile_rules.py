@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, get_args
 
@@ -89,6 +90,16 @@ def _text(*, required: bool = False) -> Check:
         return value, None, None
 
     return check
+
+
+def _regex(value: Any) -> Verdict:
+    if not isinstance(value, str):
+        return value, "must be a regular expression in quotes", None
+    try:
+        re.compile(value)
+    except re.error as exc:
+        return value, f"is not a valid regular expression ({exc})", None
+    return value, None, None
 
 
 def _flag(value: Any) -> Verdict:
@@ -236,6 +247,8 @@ RULES: dict[str, dict[str, Check]] = {
         "max_completion_length": _int(1),
         "beta": _number(0.0),
         "rewards": _string_list("reward names"),
+        "format_pattern": _regex,
+        "target_length": _int(1),
     },
     "env": {"python": _text()},
     "hardware": {

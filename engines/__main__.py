@@ -16,6 +16,9 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("profile", metavar="PROFILE_PATH", help="profile TOML file")
     trace.add_argument("--json", action="store_true", help="print one JSON object")
     trace.add_argument("--config", metavar="PATH", help="config.json to use for the model")
+    run = sub.add_parser("run", help="train the run in RUN_DIR (reads RUN_DIR/profile.toml)")
+    run.add_argument("run_dir", metavar="RUN_DIR", help="run directory")
+    run.add_argument("--resume", action="store_true", help="resume from the newest checkpoint")
     return parser
 
 
@@ -36,6 +39,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "trace":
         return _trace(args)
+    if args.command == "run":
+        from engines.run import run
+
+        return run(args.run_dir, resume=args.resume)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

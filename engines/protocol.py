@@ -107,11 +107,12 @@ class EventTail:
     skipped: int = 0
     _pending: bytes = field(default=b"", repr=False)
 
-    def read(self, max_bytes: int = 8 * 1024 * 1024) -> list[dict[str, Any]]:
+    def read(self, max_bytes: int | None = 8 * 1024 * 1024) -> list[dict[str, Any]]:
+        """New complete events; at most `max_bytes` read per call (None: to the end)."""
         try:
             with open(self.path, "rb") as f:
                 f.seek(self.offset)
-                chunk = f.read(max_bytes)
+                chunk = f.read(-1 if max_bytes is None else max_bytes)
         except FileNotFoundError:
             return []
         self.offset += len(chunk)
@@ -140,4 +141,4 @@ def _parse(line: bytes) -> dict[str, Any] | None:
 
 def read_events(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """Every complete event of a run so far."""
-    return EventTail(path).read(max_bytes=1 << 62)
+    return EventTail(path).read(max_bytes=None)

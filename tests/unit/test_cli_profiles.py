@@ -66,6 +66,6 @@ def test_every_shipped_profile_estimates_and_a_broken_user_profile_is_listed(tmp
     assert done.returncode == 2  # the broken one
     assert rows["broken"]["verdict"] == "invalid" and "line 1" in rows["broken"]["reason"]
     shipped = [r for r in rows.values() if r["origin"] == "shipped"]
-    assert len(shipped) == 5
+    assert len(shipped) == 6
     assert all(r["verdict"] in ("fits", "tight", "won't fit") for r in shipped)
     assert rows["tiny-demo-cpu"]["verdict"] == "fits"

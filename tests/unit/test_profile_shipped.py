@@ -25,6 +25,7 @@ NAMES = [
     "qwen2.5-0.5b-grpo-toy",
     "qwen2.5-coder-1.5b-qlora-sft",
     "lora-r8-smoke-test",
+    "tiny-grpo-cpu",
 ]
 
 

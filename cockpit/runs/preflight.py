@@ -1,0 +1,261 @@
+"""Pre-flight: everything that can be known to fail before a run is spawned, refused early.
+
+A user should not wait for a model to load to learn that a path is wrong. Each refusal
+names the profile key and the fix. Exit codes follow `cockpit estimate`: 2 for a profile,
+data, model or interpreter problem, 4 when the only problem is that it won't fit the GPU
+(overridable with force). With no GPU detected, VRAM is never a reason to refuse.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cockpit.profile import TINY_DEMO_MODEL, Profile
+from cockpit.profile_store import load_profile_file, resolve_data_path
+
+EXIT_OK, EXIT_INVALID, EXIT_WONT_FIT = 0, 2, 4
+_SCAN_LIMIT = 64 * 1024 * 1024
+"""Data files above this size are not parsed to check for emptiness."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One reason not to start: the profile key, what is wrong, how to fix it."""
+
+    key: str
+    message: str
+    fix: str
+    kind: str = "profile"
+    """"profile", "data", "model", "env", "hardware" or "vram"."""
+
+    def __str__(self) -> str:
+        where = f"{self.key}: " if self.key else ""
+        return f"{where}{self.message}\n    fix: {self.fix}"
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """The verdict on starting a profile: refusals, notes, VRAM verdict, process count."""
+
+    profile_path: Path
+    profile: Profile | None
+    refusals: tuple[Refusal, ...] = ()
+    notes: tuple[str, ...] = ()
+    verdict: str | None = None
+    """The VRAM verdict against the detected GPU ("no GPU" without one)."""
+    processes: int = 1
+    """Training processes: > 1 launches through accelerate."""
+    python: str = field(default_factory=lambda: sys.executable)
+
+    @property
+    def ok(self) -> bool:
+        return not self.refusals
+
+    @property
+    def exit_code(self) -> int:
+        if not self.refusals:
+            return EXIT_OK
+        return EXIT_WONT_FIT if all(r.kind == "vram" for r in self.refusals) else EXIT_INVALID
+
+    def describe(self) -> str:
+        """Refusals (then notes) as lines for a terminal."""
+        lines = [f"refused to start {self.profile_path}:"] if self.refusals else []
+        lines += [f"  {r}" for r in self.refusals]
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+class PreflightError(Exception):
+    """Starting was refused; `preflight` holds the reasons."""
+
+    def __init__(self, preflight: Preflight) -> None:
+        super().__init__(preflight.describe())
+        self.preflight = preflight
+
+
+def preflight(
+    profile_path: str | os.PathLike[str],
+    *,
+    force: bool = False,
+    gpu_sizes_gib: Sequence[float] | None = None,
+) -> Preflight:
+    """Check a profile before spawning; `gpu_sizes_gib` None detects the GPUs (NVML)."""
+    path = Path(profile_path)
+    loaded = load_profile_file(path)
+    if loaded.profile is None:
+        return Preflight(path, None, tuple(_profile_refusals(loaded)))
+    profile = loaded.profile
+    gpus = tuple(detect_gpu_sizes() if gpu_sizes_gib is None else gpu_sizes_gib)
+    refusals, notes = [], [f"warning: {p}" for p in loaded.problems]
+    refusals += _data_refusals(profile, path, notes)
+    refusals += _model_refusals(profile)
+    python, env_refusals = _interpreter(profile)
+    refusals += env_refusals
+    processes, gpu_refusals = _processes(profile, gpus)
+    refusals += gpu_refusals
+    verdict, vram = _vram(profile, gpus, force, notes)
+    return Preflight(
+        path, profile, tuple(refusals + vram), tuple(notes), verdict, processes, python
+    )
+
+
+def _profile_refusals(loaded) -> list[Refusal]:
+    if loaded.error:
+        return [Refusal("", loaded.error, "fix the file so it reads as TOML")]
+    errors = [p for p in loaded.problems if p.severity == "error"]
+    return [
+        Refusal(p.key, p.message, p.suggestion or "edit the profile (README, Profiles)")
+        for p in errors
+    ]
+
+
+def _data_refusals(profile: Profile, path: Path, notes: list[str]) -> list[Refusal]:
+    data = resolve_data_path(profile, path)
+    if isinstance(data, str):
+        notes.append(f"data.path {data!r} is a dataset id: the engine downloads it (needs the hub)")
+        return []
+    fix = (
+        "set data.path to a local .jsonl/.json/.csv/.parquet file (relative paths are looked "
+        "up next to the profile) or to a dataset id such as 'org/name'"
+    )
+    if not data.exists():
+        return [Refusal("data.path", f"no file {data}", fix, "data")]
+    if data.is_file() and _is_empty(data):
+        return [
+            Refusal(
+                "data.path",
+                f"{data} holds no examples",
+                "add examples to it (one JSON object per line for .jsonl) or point data.path "
+                "at the right file",
+                "data",
+            )
+        ]
+    return []
+
+
+def _is_empty(path: Path) -> bool:
+    """True when a data file visibly holds no example (unparsed formats: only size 0)."""
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            return True
+        suffix = path.suffix.lower()
+        if size > _SCAN_LIMIT or suffix in (".parquet", ".arrow"):
+            return False
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError:
+        return False
+    lines = [line for line in text.splitlines() if line.strip()]
+    if suffix in (".csv", ".tsv"):
+        return len(lines) < 2  # a header alone
+    if suffix == ".json":
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return False
+        return isinstance(value, (list, dict)) and not value
+    return not lines
+
+
+def _model_refusals(profile: Profile) -> list[Refusal]:
+    name = profile.model.name_or_path.strip()
+    if name == TINY_DEMO_MODEL:
+        return []
+    path = Path(name).expanduser()
+    fix = (
+        "point model.name_or_path at the folder holding config.json (what save_pretrained "
+        "wrote), or use a hub id such as 'Qwen/Qwen2.5-0.5B-Instruct'"
+    )
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            return [Refusal("model.name_or_path", f"{path} has no config.json", fix, "model")]
+        return []
+    if _looks_like_path(name):
+        return [Refusal("model.name_or_path", f"no directory {path}", fix, "model")]
+    return []
+
+
+def _looks_like_path(name: str) -> bool:
+    return (
+        name.startswith((".", "/", "~"))
+        or "\\" in name
+        or name.count("/") > 1
+        or Path(name).is_absolute()
+    )
+
+
+def _interpreter(profile: Profile) -> tuple[str, list[Refusal]]:
+    wanted = profile.env.python.strip()
+    if not wanted:
+        return sys.executable, []
+    found = shutil.which(os.path.expanduser(wanted))
+    if found:
+        return found, []
+    return wanted, [
+        Refusal(
+            "env.python",
+            f"no interpreter {wanted}",
+            "set env.python to the training environment's python (e.g. "
+            "~/venvs/train/bin/python), or leave it empty to use cockpit's own",
+            "env",
+        )
+    ]
+
+
+def _processes(profile: Profile, gpus: tuple[float, ...]) -> tuple[int, list[Refusal]]:
+    wanted = profile.hardware.gpus
+    if wanted == "auto":
+        return max(len(gpus), 1), []
+    if wanted > 1 and gpus and wanted > len(gpus):
+        found = f"{len(gpus)} GPU{'s' * (len(gpus) != 1)}"
+        fix = f'set hardware.gpus to {len(gpus)} or fewer, or "auto"'
+        return wanted, [Refusal("hardware.gpus", f"{wanted} asked, {found} found", fix, "hardware")]
+    return max(wanted, 1), []
+
+
+def _vram(
+    profile: Profile, gpus: tuple[float, ...], force: bool, notes: list[str]
+) -> tuple[str | None, list[Refusal]]:
+    if not gpus:
+        return "no GPU", []
+    from cockpit.vram.estimate import estimate
+    from cockpit.vram.specs import UnknownModel
+
+    try:
+        result = estimate(profile, max(gpus))
+    except UnknownModel as exc:
+        notes.append(f"no VRAM estimate: {exc}")
+        return None, []
+    if result.verdict != "won't fit":
+        return result.verdict, []
+    usable = result.usable_gib or 0.0
+    message = f"won't fit: needs about {result.total_gib:.2f} GiB of {usable:.2f} GiB usable"
+    tips = "; ".join(f"{s.change} ({s.total_gib:.2f} GiB, {s.verdict})" for s in result.suggestions)
+    if force:
+        notes.append(f"{message}; starting anyway (--force)")
+        return result.verdict, []
+    fix = (tips or "use a smaller model or a shorter max_seq_length") + "; or --force to try"
+    return result.verdict, [Refusal("", message, fix, "vram")]
+
+
+def detect_gpu_sizes() -> tuple[float, ...]:
+    """Memory of every GPU NVML reports, in GiB; empty without a GPU or driver."""
+    from cockpit.vram.terms import GIB
+
+    try:
+        from cockpit.hardware.sampler import open_sampler
+
+        sampler = open_sampler(None)
+        try:
+            gpus = sampler.sample().gpus
+        finally:
+            sampler.close()
+    except Exception:  # no NVML is a normal answer here
+        return ()
+    return tuple(g.memory_total_bytes / GIB for g in gpus if g.memory_total_bytes)

@@ -1,0 +1,267 @@
+"""What state a run is in, derived from run.json, its events and whether its pid lives.
+
+Pure functions over plain data, so the store, the watcher and the UI agree, and every rule
+is testable without a process. The rules:
+
+- The last `start` opens the current segment (a resume appends a new start). run.json's
+  `starts_before` says how many starts the file held when the current launch began; until
+  the engine writes one more, the current launch has no events yet.
+- An `end` event in the current segment gives the status, except that an end "finished"
+  with `steps_done` 0 (or, without `steps_done`, no step event at all) is `failed`,
+  "trained 0 steps".
+- No end: pid alive → `running` (or `starting` before the first step). pid gone → the exit
+  the reaper recorded: a signal → `crashed` with its name; exit 0 with no step → `failed`
+  (the seeds' "finished in one minute with an empty log"); anything else → `crashed`.
+  Nothing recorded (the reaper itself was killed) → `crashed`, process gone without an end
+  event. After `cockpit stop`, a forced end is `stopped` instead of crashed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+Status = Literal["starting", "running", "finished", "failed", "stopped", "crashed", "unknown"]
+ACTIVE: tuple[str, ...] = ("starting", "running")
+"""Statuses of a run whose process may still be working."""
+
+EXIT_0_NO_STEP = (
+    "exited 0 without training a step (wrong interpreter? import failure swallowed? empty data?)"
+)
+NO_END = "crashed (process gone without an end event)"
+NEVER_STARTED_S = 120.0
+"""A run with no engine pid this long after it was created was never spawned."""
+_SIGNAL_HINTS = {
+    "SIGKILL": "killed; often the kernel's out-of-memory killer (check `dmesg`)",
+    "SIGSEGV": "segmentation fault in native code (CUDA, bitsandbytes, a compiled kernel)",
+    "SIGABRT": "aborted by native code (e.g. glibc 'double free detected', a failed assert)",
+    "SIGBUS": "bus error (often a full /dev/shm or disk)",
+}
+
+
+@dataclass
+class EventFold:
+    """Everything status derivation needs from events, folded one event at a time."""
+
+    starts: int = 0
+    start: dict[str, Any] | None = None
+    """The last start event."""
+    step_events: int = 0
+    segment_steps: int = 0
+    """Step events since the last start."""
+    last_step: dict[str, Any] | None = None
+    end: dict[str, Any] | None = None
+    """The end event of the current segment (reset by a start)."""
+    last_checkpoint: dict[str, Any] | None = None
+    first_t: float | None = None
+    last_t: float | None = None
+
+    def add(self, event: Mapping[str, Any]) -> None:
+        kind, t = event.get("kind"), _number(event.get("t"))
+        if t is not None:
+            self.first_t = t if self.first_t is None else self.first_t
+            self.last_t = t
+        if kind == "start":
+            self.starts += 1
+            self.start, self.end, self.segment_steps = dict(event), None, 0
+        elif kind == "step":
+            self.step_events += 1
+            self.segment_steps += 1
+            self.last_step = dict(event)
+        elif kind == "end":
+            self.end = dict(event)
+        elif kind == "checkpoint":
+            self.last_checkpoint = dict(event)
+
+    def add_all(self, events: Iterable[Mapping[str, Any]]) -> EventFold:
+        for event in events:
+            self.add(event)
+        return self
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One run as lists and views show it. Times are unix seconds; None when not known."""
+
+    id: str
+    run_dir: Path
+    status: Status
+    reason: str = ""
+    profile: str = ""
+    engine: str = ""
+    step: int | None = None
+    total_steps: int | None = None
+    last_loss: float | None = None
+    started: float | None = None
+    ended: float | None = None
+    duration_s: float | None = None
+    pid: int | None = None
+    exit_code: int | None = None
+    signal: str | None = None
+    adapter_path: str | None = None
+    last_checkpoint: str | None = None
+    created: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    """Other facts worth showing: host, python, backend, device, world_size, error class."""
+
+    @property
+    def active(self) -> bool:
+        """True while the run may still be training (starting or running)."""
+        return self.status in ACTIVE
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["run_dir"] = str(self.run_dir)
+        for key in ("started", "ended", "created"):
+            data[key] = iso_time(getattr(self, key))
+        return data
+
+
+def iso_time(t: float | None) -> str | None:
+    """Unix seconds as an ISO 8601 UTC string."""
+    if t is None:
+        return None
+    return datetime.fromtimestamp(t, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+def derive_status(
+    meta: Mapping[str, Any], fold: EventFold, alive: bool | None, now: float | None = None
+) -> tuple[Status, str]:
+    """(status, reason) of a run; `alive`: its pid runs (None: cannot tell, another host);
+    `now` lets a run that was created but never spawned end as failed."""
+    current = fold.starts > _int(meta.get("starts_before"), 0)
+    if current and fold.end is not None:
+        return _from_end(fold.end, fold)
+    steps = fold.segment_steps if current else 0
+    if meta.get("spawn_error"):
+        return "failed", f"could not start the engine: {meta['spawn_error']}"
+    exited = meta.get("exit_code") is not None or bool(meta.get("signal"))
+    if not exited:
+        if _never_spawned(meta, now):
+            return "failed", "the engine was never started (cockpit stopped before spawning it)"
+        if meta.get("pid") is None or alive is not False:
+            return ("running" if steps else "starting"), _live_reason(meta, alive)
+        if meta.get("stop_requested"):
+            return "stopped", "killed by `cockpit stop` before it wrote an end event"
+        return "crashed", NO_END
+    return _from_exit(meta, steps)
+
+
+def _never_spawned(meta: Mapping[str, Any], now: float | None) -> bool:
+    created = _number(meta.get("created"))
+    if now is None or created is None or meta.get("pid") is not None:
+        return False
+    return now - created > NEVER_STARTED_S
+
+
+def _live_reason(meta: Mapping[str, Any], alive: bool | None) -> str:
+    if meta.get("stop_requested"):
+        return "stopping"
+    if alive is None and meta.get("pid") is not None:
+        return f"on {meta.get('host') or 'another host'}: its process cannot be checked from here"
+    return ""
+
+
+def _from_end(end: Mapping[str, Any], fold: EventFold) -> tuple[Status, str]:
+    status = end.get("status")
+    if status == "finished":
+        done = _int(end.get("steps_done"), None)
+        if done == 0 or (done is None and fold.step_events == 0):
+            return "failed", "trained 0 steps: the engine finished without an optimizer step"
+        return "finished", ""
+    if status == "failed":
+        error = ": ".join(str(end[k]) for k in ("error_class", "error_message") if end.get(k))
+        return "failed", error or "the engine reported a failure"
+    if status == "stopped":
+        step = (fold.last_step or {}).get("step")
+        return "stopped", f"stopped at step {step}" if step is not None else "stopped"
+    return "unknown", f"end event with unknown status {status!r}"
+
+
+def _from_exit(meta: Mapping[str, Any], steps: int) -> tuple[Status, str]:
+    sig = meta.get("signal")
+    stopping = bool(meta.get("stop_requested"))
+    if sig:
+        if stopping:
+            return "stopped", f"stopped with {sig} before it wrote an end event"
+        hint = _SIGNAL_HINTS.get(str(sig))
+        return "crashed", f"{sig}: {hint}" if hint else str(sig)
+    code = meta.get("exit_code")
+    if code == 0 and not steps:
+        return "failed", EXIT_0_NO_STEP
+    if stopping:
+        return "stopped", f"exited with code {code} after `cockpit stop`, without an end event"
+    return "crashed", f"exited with code {code} without an end event (see output.log)"
+
+
+def summarize(
+    run_dir: Path,
+    meta: Mapping[str, Any],
+    fold: EventFold,
+    alive: bool | None,
+    now: float | None = None,
+) -> RunSummary:
+    """The RunSummary of one run from its parts (`now` for the duration of a live run)."""
+    now = time.time() if now is None else now
+    status, reason = derive_status(meta, fold, alive, now)
+    start, step, end = fold.start or {}, fold.last_step or {}, fold.end or {}
+    started = _number(meta.get("started")) or fold.first_t
+    ended = _ended(status, meta, fold)
+    duration = None if started is None else max((ended or now) - started, 0.0)
+    return RunSummary(
+        id=str(meta.get("id") or run_dir.name),
+        run_dir=run_dir,
+        status=status,
+        reason=reason,
+        profile=str(meta.get("profile", "")),
+        engine=str(meta.get("engine") or start.get("engine") or ""),
+        step=_int(step.get("step"), None),
+        total_steps=_int(start.get("steps"), None),
+        last_loss=_number(step.get("loss")),
+        started=started,
+        ended=ended,
+        duration_s=duration,
+        pid=_int(meta.get("pid"), None),
+        exit_code=_int(meta.get("exit_code"), None),
+        signal=meta.get("signal") or None,
+        adapter_path=end.get("adapter_path") or None,
+        last_checkpoint=(fold.last_checkpoint or {}).get("path"),
+        created=_number(meta.get("created")),
+        extra=_extra(meta, start, end),
+    )
+
+
+def _ended(status: str, meta: Mapping[str, Any], fold: EventFold) -> float | None:
+    if status in ACTIVE:
+        return None
+    if fold.end is not None:
+        return _number(fold.end.get("t"))
+    return _number(meta.get("ended")) or fold.last_t
+
+
+def _extra(meta: Mapping[str, Any], start: Mapping[str, Any], end: Mapping[str, Any]) -> dict:
+    picked = {k: meta.get(k) for k in ("host", "python", "command_text", "launches")}
+    picked |= {k: start.get(k) for k in ("backend", "device", "world_size", "epochs")}
+    picked |= {k: end.get(k) for k in ("error_class", "error_message")}
+    return {k: v for k, v in picked.items() if v is not None}
+
+
+def unknown_summary(run_dir: Path, reason: str) -> RunSummary:
+    """A run whose record cannot be read: listed as "unknown" with the reason."""
+    return RunSummary(id=run_dir.name, run_dir=run_dir, status="unknown", reason=reason)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _int(value: Any, default: int | None) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return default
+    return int(value)

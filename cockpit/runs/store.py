@@ -1,0 +1,266 @@
+"""The run store: one directory per run under the runs root, created whole or not at all.
+
+Root: `$COCKPIT_RUNS_DIR`, else `<user data dir>/cockpit/runs` (platformdirs). A run id is
+`<UTC yyyymmdd-hhmmss>-<profile name>`, with `-2`, `-3`… when taken. A run is assembled in
+a hidden `.creating-*` folder (frozen profile.toml, run.json) and renamed into place, so a
+full or unwritable disk leaves nothing that listing would trip over; listing skips hidden
+folders. Listing never raises for one bad run: a corrupt run.json or events line makes that
+run "unknown" (or is skipped), with the reason.
+"""
+
+from __future__ import annotations
+
+import copy
+import errno
+import os
+import re
+import shutil
+import socket
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import tomli_w
+
+from cockpit.profile import TINY_DEMO_MODEL, Profile
+from cockpit.profile_store import load_profile_file, resolve_data_path
+from cockpit.profile_validate import describe_problems
+from cockpit.runs.procs import process_alive
+from cockpit.runs.runjson import SCHEMA_VERSION, RunMetaError, read_meta, write_meta
+from cockpit.runs.status import EventFold, RunSummary, summarize, unknown_summary
+from engines import protocol
+
+RUNS_DIR_ENV = "COCKPIT_RUNS_DIR"
+"""Overrides where runs are kept (tests, demos, a bigger disk)."""
+_SLUG = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class RunStoreError(Exception):
+    """A run could not be created or found; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """The paths of one run directory (see engines.protocol for what each holds)."""
+
+    path: Path
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    @property
+    def profile_file(self) -> Path:
+        return self.path / protocol.PROFILE_FILE
+
+    @property
+    def run_json(self) -> Path:
+        return self.path / protocol.RUN_FILE
+
+    @property
+    def events(self) -> Path:
+        return self.path / protocol.EVENTS_FILE
+
+    @property
+    def output(self) -> Path:
+        return self.path / protocol.OUTPUT_FILE
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / protocol.CHECKPOINTS_DIR
+
+    @property
+    def adapter(self) -> Path:
+        return self.path / protocol.ADAPTER_DIR
+
+
+def runs_root() -> Path:
+    """Where runs live: `$COCKPIT_RUNS_DIR`, else the user data dir's `runs`."""
+    override = os.environ.get(RUNS_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    return platformdirs.user_data_path("cockpit") / "runs"
+
+
+# -- creating -------------------------------------------------------------------------
+
+
+def create_run(
+    profile_path: str | os.PathLike[str], *, root: Path | None = None, now: float | None = None
+) -> RunDir:
+    """A new run directory holding the frozen profile and run.json; raises RunStoreError."""
+    loaded = load_profile_file(profile_path)
+    if loaded.profile is None or loaded.raw is None:
+        raise RunStoreError(loaded.error or describe_problems(loaded.problems))
+    root = runs_root() if root is None else root
+    now = time.time() if now is None else now
+    raw = frozen_profile_raw(loaded.raw, loaded.profile, Path(profile_path))
+    meta = {
+        "version": SCHEMA_VERSION,
+        "profile": loaded.profile.name,
+        "engine": loaded.profile.engine,
+        "profile_source": str(Path(profile_path).resolve()),
+        "created": now,
+    }
+    header = f"# Frozen copy of {Path(profile_path).resolve()} for this run.\n\n"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".creating-", dir=root))
+    except OSError as exc:
+        raise RunStoreError(_store_failure(root, exc)) from exc
+    try:
+        (tmp / protocol.PROFILE_FILE).write_text(header + tomli_w.dumps(raw), encoding="utf-8")
+        return _place(tmp, root, _base_id(loaded.profile.name, now), meta)
+    except OSError as exc:
+        raise RunStoreError(_store_failure(root, exc)) from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _base_id(profile_name: str, now: float) -> str:
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now))
+    slug = _SLUG.sub("-", profile_name).strip("-.") or "run"
+    return f"{stamp}-{slug[:60]}"
+
+
+def _place(tmp: Path, root: Path, base: str, meta: dict[str, Any]) -> RunDir:
+    """Write run.json with the first free id and rename the folder to it."""
+    for n in range(1, 1000):
+        run_id = base if n == 1 else f"{base}-{n}"
+        target = root / run_id
+        if target.exists():
+            continue
+        write_meta(tmp / protocol.RUN_FILE, {**meta, "id": run_id})
+        try:
+            os.rename(tmp, target)
+        except OSError as exc:
+            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY) or target.exists():
+                continue  # taken meanwhile by another cockpit
+            raise
+        return RunDir(target)
+    raise RunStoreError(f"no free run id for {base} in {root}")
+
+
+def frozen_profile_raw(raw: dict[str, Any], profile: Profile, profile_path: Path) -> dict[str, Any]:
+    """The raw profile with local paths made absolute, so the run no longer needs the
+    profile's folder or the current directory: [data] path, a local model directory, and a
+    relative [env] python."""
+    frozen = copy.deepcopy(raw)
+    data = resolve_data_path(profile, profile_path)
+    if isinstance(data, Path):
+        frozen.setdefault("data", {})["path"] = str(data)
+    model = frozen.get("model", {})
+    name = str(model.get("name_or_path", ""))
+    if name and name != TINY_DEMO_MODEL and Path(name).expanduser().is_dir():
+        model["name_or_path"] = str(Path(name).expanduser().resolve())
+    env = frozen.get("env", {})
+    python = str(env.get("python", ""))
+    if python and not Path(python).is_absolute() and ("/" in python or "\\" in python):
+        env["python"] = str((profile_path.parent / python).resolve())
+    return frozen
+
+
+def _store_failure(root: Path, exc: OSError) -> str:
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        advice = "free some disk space, or set COCKPIT_RUNS_DIR to a folder on a bigger disk"
+    elif exc.errno == errno.ENOTDIR:
+        advice = f"a file stands where a folder should be; set {RUNS_DIR_ENV} to a folder"
+    else:
+        advice = f"make it writable, or set {RUNS_DIR_ENV} to a writable folder"
+    return f"cannot create a run in {root}: {reason}; {advice}"
+
+
+# -- reading --------------------------------------------------------------------------
+
+
+def list_runs(root: Path | None = None, *, now: float | None = None) -> list[RunSummary]:
+    """Every run under the root, newest first; a missing or unreadable root is no runs."""
+    root = runs_root() if root is None else root
+    try:
+        dirs = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    except OSError:
+        return []
+    summaries = [summarize_dir(RunDir(p), now=now) for p in dirs]
+    return sorted(summaries, key=lambda s: (s.created or s.started or 0.0, s.id), reverse=True)
+
+
+def find_run(run_id: str, root: Path | None = None) -> RunDir:
+    """The run with this id (or the one run whose id starts with it); raises RunStoreError."""
+    root = runs_root() if root is None else root
+    exact = root / run_id
+    if run_id and "/" not in run_id and exact.is_dir():
+        return RunDir(exact)
+    try:
+        matches = sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith(run_id))
+    except OSError:
+        matches = []
+    matches = [p for p in matches if not p.name.startswith(".")]
+    if len(matches) == 1 and run_id:
+        return RunDir(matches[0])
+    if matches and run_id:
+        names = ", ".join(p.name for p in matches[:5])
+        raise RunStoreError(f"{run_id!r} matches several runs ({names}); give more of the id")
+    raise RunStoreError(f"no run {run_id!r} in {root} (`cockpit runs` lists them)")
+
+
+def load_run(run_id: str, root: Path | None = None, *, now: float | None = None) -> RunSummary:
+    """The summary of one run; raises RunStoreError when there is no such run."""
+    return summarize_dir(find_run(run_id, root), now=now)
+
+
+def summarize_dir(run: RunDir, *, now: float | None = None) -> RunSummary:
+    """The summary of one run directory; never raises (unreadable → status "unknown")."""
+    try:
+        meta = read_meta(run.run_json)
+    except RunMetaError as exc:
+        return unknown_summary(run.path, str(exc))
+    fold = fold_events(run.events)
+    return summarize(run.path, meta, fold, pid_alive(meta, run.id), now)
+
+
+def fold_events(path: Path) -> EventFold:
+    """Fold every complete event of a file (malformed lines skipped)."""
+    tail, fold = protocol.EventTail(path), EventFold()
+    while True:
+        before = tail.offset
+        fold.add_all(tail.read())
+        if tail.offset == before:
+            return fold
+
+
+def pid_alive(meta: dict[str, Any], run_id: str) -> bool | None:
+    """Whether the run's engine (or its reaper) runs: False once an exit is recorded, None
+    for a run on another host (its pid means nothing here)."""
+    pid = meta.get("pid")
+    if not isinstance(pid, int) or isinstance(pid, bool):
+        return False
+    if meta.get("exit_code") is not None or meta.get("signal"):
+        return False
+    host = meta.get("host")
+    if host and host != socket.gethostname():
+        return None
+    # The engine may be gone a moment before its reaper records how it ended: until the
+    # reaper exits too, the run is not over.
+    reaper = meta.get("reaper_pid")
+    return process_alive(pid, run_id) or (
+        isinstance(reaper, int) and not isinstance(reaper, bool) and process_alive(reaper, run_id)
+    )
+
+
+def output_tail(run: RunDir, lines: int = 20, max_bytes: int = 64 * 1024) -> list[str]:
+    """The last lines of output.log (progress-bar redraws collapsed to their last state)."""
+    try:
+        with open(run.output, "rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(size - max_bytes, 0))
+            data = handle.read()
+    except OSError:
+        return []
+    text = data.decode("utf-8", errors="replace")
+    shown = [line.rstrip("\r").rsplit("\r", 1)[-1].rstrip() for line in text.split("\n")]
+    shown = [line for line in shown if line]
+    return shown[-lines:] if lines > 0 else []

@@ -1,0 +1,197 @@
+"""`cockpit train`, `cockpit runs`, `cockpit stop`: runs from the command line.
+
+Exit codes of `cockpit train`: 0 finished (or started with --detach, or detached from with
+Ctrl-C), 1 failed or crashed (or the run could not be created or spawned), 2 refused
+(profile, data, model or interpreter problem), 4 refused because it won't fit the GPU
+(`--force` starts it anyway), 130 stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TextIO
+
+from rich.console import Console
+from rich.markup import escape
+
+from cockpit.runs.follow import follow, format_duration
+from cockpit.runs.preflight import EXIT_INVALID, PreflightError, preflight
+from cockpit.runs.status import RunSummary, iso_time
+from cockpit.runs.store import RunDir, RunStoreError, list_runs, load_run, output_tail, runs_root
+from cockpit.runs.supervisor import resume_run, start_run, stop_run
+from cockpit.runs.watcher import RunWatcher
+
+EXIT_FOR_STATUS = {"finished": 0, "stopped": 130}
+"""Exit code of a followed run by final status; every other status exits 1."""
+_TAIL_LINES = 15
+
+
+def train_main(
+    profile: str | None,
+    *,
+    detach: bool = False,
+    force: bool = False,
+    resume: str | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Pre-flight, start (or resume) a run and follow it unless `detach`; the exit code.
+
+    `profile`: a file or a listed profile name. With `resume` (a run id or a unique prefix)
+    that run goes on in its own dir with its frozen profile, and `profile` is not used.
+    """
+    console = Console(file=out or sys.stdout, highlight=False, soft_wrap=True)
+    try:
+        run = _resume(resume, force, console) if resume else _start(profile, force, console)
+    except PreflightError as exc:
+        _error(exc.preflight.describe())
+        return exc.preflight.exit_code
+    except RunStoreError as exc:
+        _error(f"cockpit train: {exc}")
+        return 1
+    if run is None:
+        return EXIT_INVALID
+    meta = load_run(run.id, run.path.parent)
+    console.print(f"run {run.id} started (pid {meta.pid}); files in {escape(str(run.path))}")
+    if detach:
+        console.print(_detached_hint(run.id))
+        return 0
+    return _follow_to_end(run, console)
+
+
+def _start(profile: str | None, force: bool, console: Console) -> RunDir | None:
+    from cockpit.profile_store import find_profile
+
+    path = find_profile(profile) if profile else None
+    if path is None:
+        _error(
+            f"cockpit train: no profile file or listed profile named {profile!r} "
+            "(`cockpit profiles` lists them)"
+        )
+        return None
+    check = preflight(path, force=force)
+    for note in check.notes:
+        console.print(f"note: {escape(note)}")
+    return start_run(path, checked=check)
+
+
+def _resume(run_id: str, force: bool, console: Console) -> RunDir:
+    run = resume_run(run_id, force=force)
+    console.print(f"resuming run {run.id} from its last checkpoint, with its frozen profile")
+    return run
+
+
+def _error(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _detached_hint(run_id: str) -> str:
+    return f"detached; the run goes on. `cockpit runs` lists it, `cockpit stop {run_id}` stops it"
+
+
+def _follow_to_end(run: RunDir, console: Console) -> int:
+    watcher = RunWatcher(run.path)
+    while True:
+        try:
+            summary = follow(watcher, console=console)
+            break
+        except KeyboardInterrupt:
+            if not _ask_stop(console):
+                console.print(_detached_hint(run.id))
+                return 0
+            try:
+                summary = stop_run(run.id, root=run.path.parent, on_step=console.print)
+            except KeyboardInterrupt:
+                console.print(f"still stopping in the background; `cockpit runs` shows {run.id}")
+                return 130
+            break
+    return report(summary, run, console)
+
+
+def _ask_stop(console: Console) -> bool:
+    try:
+        answer = console.input(escape("\nStop the run? [y/N] "))
+    except (EOFError, KeyboardInterrupt):
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def report(summary: RunSummary, run: RunDir, console: Console) -> int:
+    """Print how the run ended (with the last output lines when it failed); the exit code."""
+    steps = f"step {summary.step or 0}/{summary.total_steps or '?'}"
+    loss = f", loss {summary.last_loss:.4f}" if summary.last_loss is not None else ""
+    console.print(
+        f"run {run.id} {summary.status}: {steps}{loss}, {format_duration(summary.duration_s)}"
+    )
+    if summary.reason:
+        console.print(f"  {escape(summary.reason)}")
+    if summary.status == "finished" and summary.adapter_path:
+        console.print(f"  adapter: {escape(summary.adapter_path)}")
+    code = EXIT_FOR_STATUS.get(summary.status, 1)
+    if code == 1:
+        lines = output_tail(run, _TAIL_LINES)
+        if lines:
+            console.print(f"last lines of {escape(str(run.output))}:")
+            for line in lines:
+                console.print(f"  {escape(line)}", soft_wrap=True)
+    return code
+
+
+# -- cockpit runs ---------------------------------------------------------------------
+
+_COLUMNS = ("ID", "PROFILE", "ENGINE", "STATUS", "STEP", "LOSS", "STARTED", "DURATION")
+
+
+def _row(s: RunSummary) -> tuple[str, ...]:
+    step = f"{s.step if s.step is not None else '-'}/{s.total_steps or '?'}"
+    started = iso_time(s.started or s.created)
+    return (
+        s.id,
+        s.profile or "?",
+        s.engine or "?",
+        s.status,
+        step,
+        f"{s.last_loss:.4f}" if s.last_loss is not None else "-",
+        started.replace("T", " ")[:16] + "Z" if started else "-",
+        format_duration(s.duration_s) if s.duration_s is not None else "-",
+    )
+
+
+def runs_main(as_json: bool, out: TextIO | None = None) -> int:
+    """Print every run, newest first (a table, or a JSON list); always exit 0."""
+    out = out or sys.stdout
+    summaries = list_runs()
+    if as_json:
+        print(json.dumps([s.to_json() for s in summaries], indent=2), file=out)
+        return 0
+    if not summaries:
+        print(f"no runs in {runs_root()}; start one with `cockpit train PROFILE`", file=out)
+        return 0
+    rows = [_COLUMNS, *(_row(s) for s in summaries)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(_COLUMNS))]
+    for row, summary in zip(rows, [None, *summaries], strict=True):
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip(), file=out)
+        if summary is not None and summary.reason and summary.status != "finished":
+            print(f"  └ {summary.reason}", file=out)
+    return 0
+
+
+# -- cockpit stop ---------------------------------------------------------------------
+
+
+def stop_main(run_id: str, out: TextIO | None = None) -> int:
+    """Stop a run gracefully, escalating; exit 0 once it is no longer running, else 1."""
+    out = out or sys.stdout
+    try:
+        before = load_run(run_id)
+        if not before.active:
+            print(f"run {before.id} is not running ({before.status})", file=out)
+            return 0
+        print(f"stopping run {before.id}…", file=out, flush=True)
+        after = stop_run(run_id, on_step=lambda text: print(f"  {text}", file=out, flush=True))
+    except RunStoreError as exc:
+        _error(f"cockpit stop: {exc}")
+        return 1
+    reason = f": {after.reason}" if after.reason else ""
+    print(f"run {after.id} {after.status}{reason}", file=out)
+    return 1 if after.active else 0
