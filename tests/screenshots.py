@@ -3,7 +3,8 @@
     python -m tests.screenshots
 
 Hardware uses the simulated GPUs on fixture host data (deterministic); Profiles opens the
-4 GB QLoRA profile with batch 4 on the simulated 4 GB card. The Doctor runs the
+4 GB QLoRA profile with batch 4 on the simulated 4 GB card; Runs shows a fixture run at step
+70 of 120 whose engine is a stand-in process. The Doctor runs the
 real doctor against a scratch virtualenv holding a deliberately broken stack (an Unsloth
 whose declared pins the installed transformers does not meet, no torch), so the picture
 shows real findings with their fixes.
@@ -25,8 +26,10 @@ from textual.pilot import Pilot
 
 from cockpit.app import CockpitApp
 from cockpit.profile_store import CONFIG_DIR_ENV
+from cockpit.runs.store import RUNS_DIR_ENV
 from tests.ui.cockpit_snapshot_app import make_app
 from tests.ui.test_snapshots_profiles import _open_3b_batch_4
+from tests.ui.test_snapshots_runs import prepare_live_run
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 
@@ -81,12 +84,14 @@ async def _press_help(pilot: Pilot) -> None:
 
 async def _all(scratch: Path) -> None:
     os.environ[CONFIG_DIR_ENV] = str(scratch / "config")  # shipped profiles only
+    os.environ[RUNS_DIR_ENV] = str(scratch / "runs")  # only the fixture run
     shots: list[tuple[Callable[[], CockpitApp], str, tuple[int, int], Prepare | None]] = [
         (lambda: make_app(seed_history_s=59), "hardware", (120, 36), None),
         (lambda: make_app(gpu="2x-a100-40gb", seed_history_s=59), "hardware-2gpu", (200, 50), None),
         (lambda: make_app(gpu=None, seed_history_s=59), "hardware-no-gpu", (100, 30), None),
         (lambda: _doctor_app(_broken_env(scratch / "envs" / "train")), "doctor", (140, 40), None),
         (lambda: make_app(start_place="profiles"), "profiles", (200, 50), _open_3b_batch_4),
+        (lambda: make_app(start_place="runs"), "runs", (200, 50), prepare_live_run),
         (lambda: make_app(seed_history_s=59), "help", (100, 30), _press_help),
     ]
     for factory, name, size, prepare in shots:

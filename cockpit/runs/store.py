@@ -219,7 +219,15 @@ def summarize_dir(run: RunDir, *, now: float | None = None) -> RunSummary:
     except RunMetaError as exc:
         return unknown_summary(run.path, str(exc))
     fold = fold_events(run.events)
-    return summarize(run.path, meta, fold, pid_alive(meta, run.id), now)
+    alive = pid_alive(meta, run.id)
+    if alive is False and meta.get("exit_code") is None and not meta.get("signal"):
+        # The reaper may have recorded the exit between reading run.json and finding the
+        # processes gone: read it once more rather than call a clean exit a crash.
+        try:
+            meta = read_meta(run.run_json)
+        except RunMetaError as exc:
+            return unknown_summary(run.path, str(exc))
+    return summarize(run.path, meta, fold, alive, now)
 
 
 def fold_events(path: Path) -> EventFold:

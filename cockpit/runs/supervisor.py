@@ -153,8 +153,10 @@ def resume_run(
     """Run the engine again in the same run dir with `--resume` (from its last checkpoint)."""
     run = find_run(run_id, root)
     summary = summarize_dir(run)
-    if summary.active or _still_exiting(run):
+    if summary.active:
         raise LaunchError(f"run {run.id} is still {summary.status}; stop it first")
+    if _still_exiting(run):
+        raise LaunchError(f"run {run.id} is still exiting; try again in a moment")
     check = preflight(run.profile_file, force=force, gpu_sizes_gib=gpu_sizes_gib)
     if not check.ok:
         raise PreflightError(check)

@@ -59,10 +59,12 @@ class ProfileFileActions(PlaceScreen):
         self._head = Content("")
 
     def reload_list(self, keep: str | None = None) -> None:
-        raise NotImplementedError
+        """Re-read the profile list, keeping `keep` highlighted (ProfilesScreen provides it)."""
+        raise NotImplementedError  # abstract: defined by the screen that owns the list
 
     def revalidate(self) -> None:
-        raise NotImplementedError
+        """Validate the form and re-estimate (ProfilesScreen provides it)."""
+        raise NotImplementedError  # abstract: defined by the screen that owns the form
 
     @property
     def is_open(self) -> bool:

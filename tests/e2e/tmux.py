@@ -25,7 +25,8 @@ class Tmux:
         self.name = f"cockpit-e2e-{uuid.uuid4().hex[:8]}"
         self._tmux = ("tmux", "-L", self.name)
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
-        shell_cmd = f"env {exports} {command}; echo '[exited '$?']'; sleep 600"
+        # -u COLUMNS/LINES: inherited from pytest's terminal they would override -x/-y.
+        shell_cmd = f"env -u COLUMNS -u LINES {exports} {command}; echo '[exited '$?']'; sleep 600"
         subprocess.run(
             [
                 *self._tmux,

@@ -25,7 +25,7 @@ async def test_each_place_key_opens_its_place(place):
         assert f" {place.key} {place.title} " in top_bar
 
 
-@pytest.mark.parametrize("key, command", [("4", "cockpit train")])
+@pytest.mark.parametrize("key, command", [("5", "cockpit explain")])
 async def test_unbuilt_places_say_so_and_name_their_cli_twin(key, command):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

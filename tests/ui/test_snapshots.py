@@ -53,6 +53,6 @@ def test_help_on_doctor_80x24(snap_compare):
     assert snap_compare(app, press=["question_mark"], terminal_size=(80, 24), run_before=settle)
 
 
-def test_runs_placeholder_80x24(snap_compare):
-    app = make_app(start_place="runs")
+def test_logs_placeholder_80x24(snap_compare):
+    app = make_app(start_place="logs")
     assert snap_compare(app, terminal_size=(80, 24), run_before=settle)

@@ -1,0 +1,133 @@
+"""Everything the Launch pane shows before a start: the pre-flight verdict, whether the
+training stack is importable by the run's interpreter, and the command that will run.
+
+No Textual: it runs in a worker thread and is testable on its own. The stack check never
+imports torch: it asks `importlib.util.find_spec` (in this process for cockpit's own
+interpreter, else in a short isolated subprocess of the profile's `[env] python`), so a
+missing `[train]` extra is a pip command on screen instead of an engine that dies at import.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+from cockpit.runs.preflight import Preflight, preflight
+from cockpit.runs.store import runs_root
+from cockpit.runs.supervisor import ENGINE_MODULE_ENV, command_text, engine_command
+
+TRAIN_MODULES = ("torch", "transformers", "peft", "trl", "datasets", "accelerate")
+"""What the engines import: the `[train]` extra."""
+RUN_DIR_PLACEHOLDER = "<new run>"
+STACK_TIMEOUT_S = 20.0
+_FIND_SPECS = (
+    "import importlib.util, json, sys; "
+    "print(json.dumps([m for m in sys.argv[1:] if importlib.util.find_spec(m) is None]))"
+)
+
+
+@dataclass(frozen=True)
+class LaunchCheck:
+    """The verdict on starting one profile, as the Launch pane shows it."""
+
+    name: str
+    """The profile's listed name (what `cockpit train` accepts)."""
+    preflight: Preflight
+    missing: tuple[str, ...] = ()
+    """Training modules the run's interpreter cannot import."""
+    stack_error: str | None = None
+    """Why the interpreter could not be asked (it still may work)."""
+    command: str = ""
+    """The engine's command line, with a placeholder for the run directory."""
+    gpu_gib: float | None = None
+    """The largest GPU the verdict was judged on; None without a GPU."""
+
+    @property
+    def ok(self) -> bool:
+        return self.preflight.ok and not self.missing
+
+    @property
+    def forcible(self) -> bool:
+        """True when the only refusal is "won't fit": `f` may start it anyway."""
+        refusals = self.preflight.refusals
+        return bool(refusals) and not self.missing and all(r.kind == "vram" for r in refusals)
+
+    @property
+    def twin(self) -> str:
+        """The same start from a shell."""
+        return f"cockpit train {self.name}"
+
+    @property
+    def install_command(self) -> str:
+        """The pip command that installs the missing training stack."""
+        python = self.preflight.python
+        if _same_interpreter(python):
+            return f'{python} -m pip install "cockpit[train]"'
+        return f"{python} -m pip install {' '.join(TRAIN_MODULES)}"
+
+
+def _same_interpreter(python: str) -> bool:
+    return os.path.abspath(python) == os.path.abspath(sys.executable)
+
+
+def _uses_real_engine() -> bool:
+    """False when the tests (or a developer) swapped the engine module for another."""
+    return os.environ.get(ENGINE_MODULE_ENV, "engines") == "engines"
+
+
+def missing_modules(
+    python: str, modules: Sequence[str] = TRAIN_MODULES, timeout: float = STACK_TIMEOUT_S
+) -> tuple[tuple[str, ...], str | None]:
+    """(modules `python` cannot import, why it could not be asked or None); imports nothing."""
+    if _same_interpreter(python):
+        return tuple(m for m in modules if find_spec(m) is None), None
+    try:
+        done = subprocess.run(
+            [python, "-I", "-c", _FIND_SPECS, *modules],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+        found = json.loads(done.stdout.strip().splitlines()[-1])
+    except subprocess.TimeoutExpired:
+        return (), f"{python} did not answer within {timeout:g} s"
+    except (OSError, ValueError, IndexError) as exc:
+        return (), f"could not ask {python} which modules it has ({exc})"
+    return tuple(str(m) for m in found), None
+
+
+def display_run_dir() -> str:
+    """Where the next run's folder will be, for the command shown before it exists."""
+    root = runs_root()
+    try:
+        shown = "~/" + root.resolve().relative_to(Path.home().resolve()).as_posix()
+    except ValueError:
+        shown = str(root)
+    return f"{shown}/{RUN_DIR_PLACEHOLDER}"
+
+
+def check_launch(
+    name: str,
+    profile_path: Path,
+    *,
+    gpu_sizes_gib: Sequence[float] | None,
+    force: bool = False,
+) -> LaunchCheck:
+    """Pre-flight ``profile_path`` and look for the training stack; never raises for bad input."""
+    checked = preflight(profile_path, force=force, gpu_sizes_gib=gpu_sizes_gib)
+    missing: tuple[str, ...] = ()
+    stack_error = None
+    env_refused = any(r.kind == "env" for r in checked.refusals)
+    if checked.profile is not None and _uses_real_engine() and not env_refused:
+        missing, stack_error = missing_modules(checked.python)
+    command = engine_command(checked.python, "RUN_DIR", processes=checked.processes)
+    text = command_text(command).replace("RUN_DIR", display_run_dir())
+    gpu_gib = max(gpu_sizes_gib) if gpu_sizes_gib else None
+    return LaunchCheck(name, checked, missing, stack_error, text, gpu_gib)

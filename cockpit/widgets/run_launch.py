@@ -1,0 +1,150 @@
+"""The launch pane: pick a profile, read its pre-flight verdict and the command that will run.
+
+The verdict comes from `cockpit.screens.run_launch_check` (computed in the screen's worker):
+every refusal with its profile key and fix, the VRAM verdict, notes, and the pip command
+when the training stack is missing. Starting is the screen's job (`s`, `f`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from cockpit.profile_store import ProfileEntry
+from cockpit.screens.run_launch_check import LaunchCheck
+from cockpit.widgets.profile_plan import VERDICT_STYLES
+
+
+def _key(key: str, what: str) -> Content:
+    return Content.assemble((key, "bold $accent"), f" {what}")
+
+
+def launch_keys(check: LaunchCheck | None) -> Content:
+    """The keys that work for this verdict."""
+    keys = [_key("s", "start")] if check is None or check.ok else []
+    if check is not None and check.forcible:
+        keys.append(_key("f", "start anyway (asks first)"))
+    keys.append(_key("c", "copy the command"))
+    return Content("  ·  ").join(keys)
+
+
+def _refusal_lines(check: LaunchCheck) -> list[Content]:
+    lines = [Content.styled("✗ refused to start", "bold $error")]
+    for refusal in check.preflight.refusals:
+        where = f"{refusal.key}: " if refusal.key else ""
+        lines.append(Content.assemble("  ", (f"{where}{refusal.message}", "bold")))
+        fix = refusal.fix.replace("--force", "f") if refusal.kind == "vram" else refusal.fix
+        lines.append(Content.assemble("    fix: ", (fix, "$success")))
+    return lines
+
+
+def _stack_lines(check: LaunchCheck) -> list[Content]:
+    python = check.preflight.python
+    return [
+        Content.styled("✗ the training stack is missing", "bold $error"),
+        Content.assemble("  ", (f"{python} cannot import {', '.join(check.missing)}", "bold")),
+        Content.assemble("    install it: ", (check.install_command, "$success")),
+        Content.styled(
+            "    or set [env] python in the profile to an environment that has it",
+            "$text-muted",
+        ),
+    ]
+
+
+def verdict_content(check: LaunchCheck) -> Content:
+    """Ready or refused (with every reason and its fix), the VRAM verdict, the notes."""
+    lines: list[Content] = []
+    if check.ok:
+        lines.append(Content.styled("✓ ready to start", "bold $success"))
+    if check.preflight.refusals:
+        lines += _refusal_lines(check)
+    if check.missing:
+        lines += _stack_lines(check)
+    verdict = check.preflight.verdict
+    if verdict == "no GPU":
+        lines.append(
+            Content.styled("VRAM: no GPU detected, nothing to check against", "$text-muted")
+        )
+    elif verdict:
+        style = VERDICT_STYLES.get(verdict, "$text-muted")
+        card = f" on a {check.gpu_gib:.1f} GiB GPU" if check.gpu_gib else ""
+        lines.append(Content.assemble("VRAM: ", (verdict, f"bold {style}"), card))
+    if check.stack_error:
+        lines.append(
+            Content.styled(f"could not check the training stack: {check.stack_error}", "$warning")
+        )
+    lines += [Content.styled(f"note: {note}", "$text-muted") for note in check.preflight.notes]
+    return Content("\n").join(lines)
+
+
+def command_content(check: LaunchCheck) -> Content:
+    """The exact engine command, and the same start from a shell."""
+    return Content.assemble(
+        ("Will run\n", "$text-muted"),
+        (check.command, "bold"),
+        ("\nFrom a shell: ", "$text-muted"),
+        (check.twin, "bold"),
+    )
+
+
+class LaunchPane(VerticalScroll):
+    """Profile choice, pre-flight verdict, command, keys."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.entries: list[ProfileEntry] = []
+
+    def compose(self) -> ComposeResult:
+        yield OptionList(id="launch-profiles")
+        yield Static(id="launch-verdict")
+        yield Static(id="launch-command")
+        yield Static(launch_keys(None), id="launch-keys")
+
+    def on_mount(self) -> None:
+        self.border_title = "New run"
+        self.query_one("#launch-profiles").border_title = "Profile"
+
+    def show_profiles(self, entries: Sequence[ProfileEntry]) -> None:
+        """List these profiles (the default first), keeping the highlighted one."""
+        current = self.selected_entry
+        self.entries = list(entries)
+        options = self.query_one("#launch-profiles", OptionList)
+        options.set_options(
+            Option(
+                Content.assemble((e.name, "bold"), (f"  {e.origin}", "$text-muted")),
+                id=e.name,
+            )
+            for e in self.entries
+        )
+        names = [e.name for e in self.entries]
+        if not names:
+            missing = "No profiles found: create one in the Profiles place (3)."
+            self.query_one("#launch-verdict", Static).update(Content.styled(missing, "$warning"))
+        else:
+            keep = current.name if current is not None and current.name in names else names[0]
+            options.highlighted = names.index(keep)
+
+    @property
+    def selected_entry(self) -> ProfileEntry | None:
+        """The highlighted profile."""
+        index = self.query_one("#launch-profiles", OptionList).highlighted
+        if index is None or index >= len(self.entries):
+            return None
+        return self.entries[index]
+
+    def show_checking(self, entry: ProfileEntry) -> None:
+        """Say that the highlighted profile is being checked."""
+        self.query_one("#launch-verdict", Static).update(
+            Content.styled(f"checking {entry.name}…", "$text-muted")
+        )
+
+    def show_check(self, check: LaunchCheck) -> None:
+        """Show a finished pre-flight."""
+        self.query_one("#launch-verdict", Static).update(verdict_content(check))
+        self.query_one("#launch-command", Static).update(command_content(check))
+        self.query_one("#launch-keys", Static).update(launch_keys(check))

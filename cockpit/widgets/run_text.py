@@ -1,0 +1,150 @@
+"""The run view's lines of text, as pure functions of a run's update and the machine snapshot.
+
+Kept apart from the widget so each line is testable, and so the widget only decides where
+things go. Unknown values are left out or shown as "n/a", never as a fake zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.content import Content
+
+from cockpit.hardware.format import fmt_bytes
+from cockpit.hardware.snapshot import GIB, MachineSnapshot
+from cockpit.runs.follow import format_duration
+from cockpit.runs.status import RunSummary
+from cockpit.runs.watcher import RunUpdate, StepPoint
+from cockpit.screens.run_endings import cause, next_steps
+from cockpit.widgets.profile_plan import VERDICT_STYLES
+from cockpit.widgets.run_feed import RunEstimate
+from cockpit.widgets.run_list import status_content
+
+
+def head_content(summary: RunSummary) -> Content:
+    """The run id and status; then profile, engine, backend, device and pid."""
+    status = status_content(summary.status)
+    if summary.active and summary.reason == "stopping":
+        status = Content.assemble(status, (" (stopping…)", "$warning"))
+    extra = summary.extra
+    facts = [summary.profile, summary.engine]
+    if extra.get("backend") or extra.get("device"):
+        facts.append(f"{extra.get('backend', '?')} on {extra.get('device', '?')}")
+    world = extra.get("world_size")
+    if isinstance(world, int) and world > 1:
+        facts.append(f"{world} processes")
+    if summary.pid is not None:
+        facts.append(f"pid {summary.pid}")
+    return Content.assemble(
+        (summary.id, "bold"),
+        "  ",
+        status,
+        "\n",
+        (" · ".join(f for f in facts if f), "$text-muted"),
+    )
+
+
+def progress_fraction(summary: RunSummary) -> float | None:
+    """Steps done / total steps, or None before the total is known."""
+    if not summary.total_steps:
+        return None
+    return min(max((summary.step or 0) / summary.total_steps, 0.0), 1.0)
+
+
+def numbers_items(update: RunUpdate) -> tuple[Content, ...]:
+    """step/total · epoch · loss · tokens/s · steps/s · ETA · elapsed."""
+    summary, latest = update.summary, update.latest_step
+    total = "?" if summary.total_steps is None else summary.total_steps
+    parts = [Content.styled(f"step {summary.step or 0}/{total}", "bold")]
+    epochs = summary.extra.get("epochs")
+    if latest is not None and latest.epoch is not None:
+        of = f"/{epochs:g}" if isinstance(epochs, (int, float)) else ""
+        parts.append(Content(f"epoch {latest.epoch:.2f}{of}"))
+    if summary.last_loss is not None:
+        parts.append(Content.assemble("loss ", (f"{summary.last_loss:.4f}", "bold")))
+    if latest is not None and latest.tokens_per_s:
+        parts.append(Content(f"{latest.tokens_per_s:,.0f} tok/s"))
+    if update.steps_per_s:
+        parts.append(Content(f"{update.steps_per_s:.2f} steps/s"))
+    if summary.active:
+        parts.append(Content.assemble("ETA ", (format_duration(update.eta_s), "bold")))
+    if summary.duration_s is not None:
+        elapsed = format_duration(summary.duration_s)
+        parts.append(Content.styled(f"{elapsed} elapsed", "$text-muted"))
+    return tuple(parts)
+
+
+def cause_content(summary: RunSummary, resumable: bool) -> Content | None:
+    """Why a run ended other than finished, and what to do next; None otherwise."""
+    why = cause(summary)
+    if not why:
+        return None
+    style = "$warning" if summary.status == "stopped" else "$error"
+    lines = [Content.assemble((f"{summary.status}: ", f"bold {style}"), why)]
+    steps = next_steps(summary, resumable)
+    lines += [Content.assemble(("next: ", "$text-muted"), step) for step in steps]
+    return Content("\n").join(lines)
+
+
+def peak_bytes(history: Sequence[StepPoint], latest: StepPoint | None) -> int | None:
+    """The highest peak memory any step reported."""
+    points = (*history, *([latest] if latest else ()))
+    peaks = [p.peak_mem_bytes for p in points if p.peak_mem_bytes]
+    return max(peaks) if peaks else None
+
+
+def gpu_bytes_now(summary: RunSummary, snapshot: MachineSnapshot | None) -> int | None:
+    """The run's memory on the GPUs in the latest snapshot (its pid or its run id)."""
+    if snapshot is None or not summary.active:
+        return None
+    used = [
+        p.used_memory_bytes
+        for gpu in snapshot.gpus
+        for p in gpu.processes or ()
+        if (p.pid == summary.pid or p.cockpit_run == summary.id) and p.used_memory_bytes
+    ]
+    return sum(used) if used else None
+
+
+def _estimate_part(estimate: RunEstimate) -> Content:
+    result = estimate.result
+    if result is None:
+        return Content.styled(estimate.note or "no estimate", "$text-muted")
+    style = VERDICT_STYLES.get(result.verdict, "$text-muted")
+    card = f" of {result.gpu_gib:g} GiB" if result.gpu_gib else ""
+    text = f"estimate {result.total_gib:.2f} GiB{card} "
+    return Content.assemble(text, (f"({result.verdict})", style))
+
+
+def memory_items(
+    update: RunUpdate, snapshot: MachineSnapshot | None, estimate: RunEstimate
+) -> tuple[Content, ...]:
+    """Memory now and at peak against the profile's estimate."""
+    summary = update.summary
+    on_cpu = str(summary.extra.get("device", "")).startswith("cpu")
+    peak = peak_bytes(update.history, update.latest_step)
+    label = ("memory  ", "$text-muted")
+    if on_cpu:
+        parts = [Content.assemble(label, ("CPU run, no GPU memory", "$text-muted"))]
+        parts.append(Content(f"peak {fmt_bytes(peak)} RSS"))
+    else:
+        now = gpu_bytes_now(summary, snapshot)
+        now_text = fmt_bytes(now) if now is not None else ("n/a" if summary.active else "—")
+        parts = [Content.assemble(label, "GPU now ", (now_text, "bold"))]
+        parts.append(Content.assemble("peak ", (fmt_bytes(peak), "bold")))
+    parts.append(_estimate_part(estimate))
+    return tuple(parts)
+
+
+def largest_gpu_gib(snapshot: MachineSnapshot | None) -> float | None:
+    """The biggest GPU's memory in GiB (what estimates are judged on); None without one."""
+    gpus = snapshot.gpus if snapshot is not None else ()
+    sizes = [g.memory_total_bytes for g in gpus if g.memory_total_bytes]
+    return round(max(sizes) / GIB, 2) if sizes else None
+
+
+def tail_content(lines: Sequence[str]) -> Content:
+    """The last lines of output.log (plain text: it is the engine's, not markup)."""
+    if not lines:
+        return Content.styled("no output yet", "$text-muted")
+    return Content("\n".join(lines))
