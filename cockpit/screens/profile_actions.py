@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.content import Content
 from textual.widgets import Static
@@ -58,13 +58,13 @@ class ProfileFileActions(PlaceScreen):
         """The open profile; None while only the list is shown."""
         self._head = Content("")
 
-    def reload_list(self, keep: str | None = None) -> None:
-        """Re-read the profile list, keeping `keep` highlighted (ProfilesScreen provides it)."""
-        raise NotImplementedError  # abstract: defined by the screen that owns the list
+    if TYPE_CHECKING:  # provided by ProfilesScreen, which owns the list and the form
 
-    def revalidate(self) -> None:
-        """Validate the form and re-estimate (ProfilesScreen provides it)."""
-        raise NotImplementedError  # abstract: defined by the screen that owns the form
+        def reload_list(self, keep: str | None = None) -> None:
+            """Re-read the profile list, keeping `keep` highlighted."""
+
+        def revalidate(self) -> None:
+            """Validate the form and re-estimate."""
 
     @property
     def is_open(self) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.worker import Worker, WorkerState
@@ -85,17 +86,16 @@ class RunActions(PlaceScreen):
 
     # -- hooks the screen implements ----------------------------------------------------
 
-    def selected_summary(self) -> RunSummary | None:
-        """The run whose view is open; None on the launch pane."""
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by RunsScreen, which owns the list and the panes
 
-    def launch_check(self) -> LaunchCheck | None:
-        """The launch pane's verdict on its profile; None elsewhere or while checking."""
-        raise NotImplementedError
+        def selected_summary(self) -> RunSummary | None:
+            """The run whose view is open; None on the launch pane."""
 
-    def run_started(self, summary: RunSummary) -> None:
-        """A run was started or resumed from here: list it and open it."""
-        raise NotImplementedError
+        def launch_check(self) -> LaunchCheck | None:
+            """The launch pane's verdict on its profile; None elsewhere or while checking."""
+
+        def run_started(self, summary: RunSummary) -> None:
+            """A run was started or resumed from here: list it and open it."""
 
     def gpu_sizes(self) -> tuple[float, ...] | None:
         """GPU sizes in GiB from the app's latest snapshot; None before the first one."""
