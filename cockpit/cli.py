@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     stop = sub.add_parser("stop", help="stop a run gracefully (checkpoint, then exit)")
     stop.add_argument("run_id", metavar="RUN_ID", help="a run id (or a unique prefix)")
 
+    explain = sub.add_parser("explain", help="annotate a log with known errors and their fixes")
+    explain.add_argument("file", metavar="FILE", help="a log file (a run's output.log, any log)")
+    explain.add_argument("--json", action="store_true", help="findings as a JSON list")
+
     profiles = sub.add_parser("profiles", help="list profiles with their verdict for the card")
     profiles.add_argument("--gpu-gib", type=_positive_float, metavar="N", help="plan for N GiB")
     profiles.add_argument("--json", action="store_true", help="as a JSON list")
@@ -199,6 +203,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_estimate(args)
     if args.command == "profiles":
         return _run_profiles(args)
+    if args.command == "explain":
+        from cockpit.knowledge.explain import explain_main
+
+        return explain_main(args.file, args.json)
     if args.command in ("train", "runs", "stop"):
         return _run_runs_command(args)
     return _run_tui(args)

@@ -53,3 +53,19 @@ def test_watch_without_a_gpu_says_what_nvml_reported():
     assert "Traceback" not in done.stderr
     first = done.stdout.splitlines()[0]
     assert first.startswith("GPU") and "NVML" in first
+
+
+def test_explain_names_the_cause_and_its_fix_and_redacts_tokens(tmp_path):
+    log = tmp_path / "output.log"
+    log.write_text(
+        "step 1 loss 2.3\n"
+        "export HF_TOKEN=hf_abcdefghijklmnopqrstuvwxyz123456\n"
+        "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB.\n"
+    )
+    done = _run("explain", str(log), "--json")
+    assert done.returncode == 1
+    (finding,) = json.loads(done.stdout)
+    assert (finding["id"], finding["line"]) == ("cuda_oom", 3)
+    assert "batch" in finding["fix"]
+    assert "hf_abcdefghijklmnopqrstuvwxyz123456" not in done.stdout
+    assert _run("explain", str(tmp_path / "missing.log")).returncode == 2

@@ -48,6 +48,8 @@ def test_the_tui_imports_no_gpu_stack():
         "cockpit.profile_validate",
         "cockpit.vram.estimate",
         "cockpit.profiles_cli",
+        "cockpit.knowledge.matcher",
+        "cockpit.knowledge.explain",
     ],
 )
 def test_core_logic_imports_no_textual(module):

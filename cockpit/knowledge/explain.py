@@ -1,0 +1,86 @@
+"""`cockpit explain FILE [--json]`: the known causes in a log, with their fixes.
+
+Logs arrive in any state (binary junk, NUL bytes, GBK from a Chinese-locale Windows
+console, CRLF, one enormous line), so reading is best effort and never raises; only a
+file that cannot be read at all is an error (exit 2, reason on stderr).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import locale
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import TextIO
+
+from cockpit.knowledge.matcher import Match, scan_text
+
+EXIT_CLEAN = 0
+EXIT_ERRORS = 1
+EXIT_UNREADABLE = 2
+
+
+def decode_log(data: bytes) -> str:
+    """Text of a log's bytes: UTF-8, else GBK/the locale's encoding, else UTF-8 with replacement."""
+    data = data.replace(b"\x00", b"")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    for encoding in ("gbk", locale.getpreferredencoding(False)):
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+def read_log(path: str) -> str:
+    """The decoded text of the log at `path`; raises OSError with a readable reason."""
+    target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(f"{path} is a directory, not a log file")
+    text = decode_log(target.read_bytes())
+    return text.replace("\r\n", "\n")
+
+
+def _human(matches: list[Match], path: str, out: TextIO) -> None:
+    if not matches:
+        out.write(f"{path}: no known problems found.\n")
+        return
+    out.write(f"{path}: {len(matches)} known problem(s)\n")
+    for match in matches:
+        out.write(f"\nline {match.line}: [{match.severity}] {match.title} ({match.id})\n")
+        out.write(f"  > {match.excerpt}\n")
+        out.write("  fix:\n")
+        for fix_line in match.fix.splitlines():
+            out.write(f"    {fix_line}\n")
+
+
+def _tolerate_narrow_console() -> None:
+    """Let a gbk/cp1252 console print log excerpts: unencodable characters become '?'."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        with contextlib.suppress(ValueError, OSError):
+            reconfigure(errors="replace")
+
+
+def explain_main(path: str, as_json: bool) -> int:
+    """Print the known causes found in the log at `path`; 0 clean, 1 errors, 2 unreadable."""
+    try:
+        text = read_log(path)
+    except OSError as exc:
+        reason = exc.strerror if exc.strerror and exc.filename else str(exc)
+        sys.stderr.write(f"cockpit explain: cannot read {path}: {reason}\n")
+        return EXIT_UNREADABLE
+    matches = scan_text(text)
+    _tolerate_narrow_console()
+    if as_json:
+        json.dump([asdict(match) for match in matches], sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        _human(matches, path, sys.stdout)
+    has_error = any(match.severity == "error" for match in matches)
+    return EXIT_ERRORS if has_error else EXIT_CLEAN
