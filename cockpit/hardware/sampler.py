@@ -118,3 +118,20 @@ def open_sampler(
 
         gpu_source = open_simulated(simulate)
     return HardwareSampler(gpu_source, HostSampler(disk_paths))
+
+
+def gpu_memory_gib() -> tuple[float, ...]:
+    """Memory of every GPU NVML reports, in GiB; empty without a GPU or driver.
+
+    One NVML sample, no host sampling: what pre-flight and estimates plan against.
+    """
+    from cockpit.hardware.nvml import NvmlSource
+
+    source = NvmlSource()
+    try:
+        _, gpus = source.sample()
+    except Exception:  # the gateway should not raise; no GPU is a normal answer here
+        return ()
+    finally:
+        source.close()
+    return tuple(g.memory_total_bytes / 1024**3 for g in gpus if g.memory_total_bytes)

@@ -246,16 +246,6 @@ def _vram(
 
 def detect_gpu_sizes() -> tuple[float, ...]:
     """Memory of every GPU NVML reports, in GiB; empty without a GPU or driver."""
-    from cockpit.vram.terms import GIB
+    from cockpit.hardware.sampler import gpu_memory_gib
 
-    try:
-        from cockpit.hardware.sampler import open_sampler
-
-        sampler = open_sampler(None)
-        try:
-            gpus = sampler.sample().gpus
-        finally:
-            sampler.close()
-    except Exception:  # no NVML is a normal answer here
-        return ()
-    return tuple(g.memory_total_bytes / GIB for g in gpus if g.memory_total_bytes)
+    return gpu_memory_gib()

@@ -21,18 +21,10 @@ EXIT_INVALID = 2
 
 def detected_gpu_gib() -> float | None:
     """Memory of the largest GPU NVML reports, in GiB; None without a GPU or driver."""
-    try:
-        from cockpit.hardware.sampler import open_sampler
+    from cockpit.hardware.sampler import gpu_memory_gib
 
-        sampler = open_sampler(None)
-        try:
-            gpus = sampler.sample().gpus
-        finally:
-            sampler.close()
-    except Exception:  # no NVML at all is a normal answer here, not an error
-        return None
-    sizes = [g.memory_total_bytes for g in gpus if g.memory_total_bytes]
-    return max(sizes) / GIB if sizes else None
+    sizes = gpu_memory_gib()
+    return max(sizes) if sizes else None
 
 
 def _card(gpu_gib: float | None, profile: Any) -> float | None:

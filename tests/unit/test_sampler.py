@@ -206,3 +206,15 @@ def test_fmt_bytes(value, text):
 def test_zero_is_shown_as_zero_not_na():
     assert (fmt_pct(0), fmt_watts(0.0), fmt_temp(0), fmt_mhz(0)) == ("0%", "0 W", "0°C", "0 MHz")
     assert fmt_cc((12, 0)) == "12.0"
+
+
+def test_gpu_memory_gib_lists_every_card_and_nothing_without_a_driver(monkeypatch):
+    import cockpit.hardware.nvml as nvml
+    from cockpit.hardware.sampler import gpu_memory_gib
+    from tests.unit.fake_pynvml import FakeDevice, FakeNvml
+
+    assert gpu_memory_gib() == ()  # this machine: no NVIDIA driver
+    real = nvml.NvmlSource
+    cards = (FakeDevice(), FakeDevice(memory_total=16 * 1024**3))
+    monkeypatch.setattr(nvml, "NvmlSource", lambda: real(FakeNvml(cards)))
+    assert gpu_memory_gib() == (4.0, 16.0)
