@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import locale
 import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import TextIO
 
-from cockpit.knowledge.matcher import Match, scan_text
+from cockpit.knowledge.matcher import Match, scan_file
+from cockpit.logs.text import decode
 
 EXIT_CLEAN = 0
 EXIT_ERRORS = 1
@@ -23,18 +23,8 @@ EXIT_UNREADABLE = 2
 
 
 def decode_log(data: bytes) -> str:
-    """Text of a log's bytes: UTF-8, else GBK/the locale's encoding, else UTF-8 with replacement."""
-    data = data.replace(b"\x00", b"")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    for encoding in ("gbk", locale.getpreferredencoding(False)):
-        try:
-            return data.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    return data.decode("utf-8", errors="replace")
+    """Text of a whole log's bytes, decoded line by line (see cockpit.logs.text.decode)."""
+    return "\n".join(decode(line) for line in data.split(b"\n"))
 
 
 def read_log(path: str) -> str:
@@ -70,12 +60,11 @@ def _tolerate_narrow_console() -> None:
 def explain_main(path: str, as_json: bool) -> int:
     """Print the known causes found in the log at `path`; 0 clean, 1 errors, 2 unreadable."""
     try:
-        text = read_log(path)
+        matches = scan_file(path)
     except OSError as exc:
         reason = exc.strerror if exc.strerror and exc.filename else str(exc)
         sys.stderr.write(f"cockpit explain: cannot read {path}: {reason}\n")
         return EXIT_UNREADABLE
-    matches = scan_text(text)
     _tolerate_narrow_console()
     if as_json:
         json.dump([asdict(match) for match in matches], sys.stdout, indent=2, ensure_ascii=False)

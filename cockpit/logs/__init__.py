@@ -1,0 +1,1 @@
+"""Log files: reading, following and the post-mortem report."""
