@@ -87,6 +87,8 @@ class CockpitApp(App[None]):
         refresh_s: float = 1.0,
         python: str | None = None,
         start_place: str = "hardware",
+        log_target: str | None = None,
+        follow_log: bool = False,
     ) -> None:
         if start_place not in PLACE_BY_MODE:
             raise ValueError(f"unknown place {start_place!r}; one of {', '.join(PLACE_BY_MODE)}")
@@ -104,6 +106,8 @@ class CockpitApp(App[None]):
         self._sampler_lock = threading.Lock()
         self._sample_worker: Worker[MachineSnapshot] | None = None
         self._last_sample_error: str | None = None
+        self._log_target = log_target
+        self.follow_log = follow_log
 
     def on_mount(self) -> None:
         # Sample after the first frame: opening NVML/psutil in the worker thread would
@@ -158,6 +162,22 @@ class CockpitApp(App[None]):
     def action_switch_place(self, mode: str) -> None:
         """Show the place whose Textual mode is ``mode``."""
         self.switch_mode(mode)
+
+    def open_log(self, target: str) -> None:
+        """Show the log `target` (a path, a run directory or a run id) in the Logs place."""
+        self._log_target = target
+        if self.current_mode == "logs":
+            from cockpit.screens.logs import LogsScreen
+
+            if isinstance(self.screen, LogsScreen):
+                self.screen.open_requested()
+        else:
+            self.switch_mode("logs")
+
+    def take_log_target(self) -> str | None:
+        """The log the Logs place was asked to open, once."""
+        target, self._log_target = self._log_target, None
+        return target
 
     def action_help(self) -> None:
         """Open the help dialog for the current place."""

@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("file", metavar="FILE", help="a log file (a run's output.log, any log)")
     explain.add_argument("--json", action="store_true", help="findings as a JSON list")
 
+    logs = sub.add_parser("logs", help="read a log (or a run's) in the Logs place, findings marked")
+    logs.add_argument("target", nargs="?", metavar="FILE|RUN_ID", help="default: the newest run")
+    logs.add_argument("--follow", action="store_true", help="keep showing what is appended")
+
     profiles = sub.add_parser("profiles", help="list profiles with their verdict for the card")
     profiles.add_argument("--gpu-gib", type=_positive_float, metavar="N", help="plan for N GiB")
     profiles.add_argument("--json", action="store_true", help="as a JSON list")
@@ -170,7 +174,26 @@ def _run_runs_command(args: argparse.Namespace) -> int:
     )
 
 
+def _log_target(args: argparse.Namespace) -> tuple[str | None, int]:
+    """The log `cockpit logs` should open (as a path), or an exit code after a message."""
+    if args.command != "logs" or args.target is None:
+        return None, 0
+    from cockpit.logs.source import LogFile, LogOpenError
+    from cockpit.screens.logs import resolve_log_target
+
+    try:
+        path = resolve_log_target(args.target)
+        LogFile(path).close()
+    except LogOpenError as error:
+        print(f"cockpit logs: {error}", file=sys.stderr)
+        return None, 2
+    return str(path), 0
+
+
 def _run_tui(args: argparse.Namespace) -> int:
+    target, failed = _log_target(args)
+    if failed:
+        return failed
     from cockpit.app import CockpitApp
 
     def open_sampler():  # runs in the sampling thread: psutil/NVML load off the first frame
@@ -182,7 +205,9 @@ def _run_tui(args: argparse.Namespace) -> int:
         sampler_factory=open_sampler,
         refresh_s=args.refresh,
         python=args.python,
-        start_place=args.place,
+        start_place="logs" if args.command == "logs" else args.place,
+        log_target=target,
+        follow_log=getattr(args, "follow", False),
     )
     app.run()
     return app.return_code or 0

@@ -20,7 +20,7 @@ from textual.worker import Worker, WorkerState
 
 from cockpit.doctor.finding import Finding, ordered
 from cockpit.screens.base import PlaceScreen
-from cockpit.screens.interpreter_prompt import InterpreterPrompt
+from cockpit.screens.prompt import interpreter_prompt
 from cockpit.widgets.finding_detail import FindingDetail
 from cockpit.widgets.finding_table import FindingTable, summary
 
@@ -139,7 +139,7 @@ class DoctorScreen(PlaceScreen):
         """Ask for another interpreter path and check it."""
         if self._busy():
             return
-        self.app.push_screen(InterpreterPrompt(self.python), self._python_chosen)
+        self.app.push_screen(interpreter_prompt(self.python), self._python_chosen)
 
     def _busy(self) -> bool:
         """True (and says so) while a run of the checks is still going."""

@@ -1,0 +1,244 @@
+"""The post-mortem of a failed run (or of any log) as Markdown, written in a second.
+
+Users in the seeds spent hours after a failed run writing this by hand: what the machine
+and environment were, what the run was set to do and how much memory it was expected to
+need, what happened when, which known error it hit and how to retry. A report is built
+from whatever is there: a missing events.jsonl, a truncated line, no output.log or a
+binary log each become a sentence saying what is missing, never an exception.
+
+Every line written is redacted (`cockpit.knowledge.redact`) except text from cockpit's
+own shipped catalog, which holds no secrets and which the redactor would mangle
+(`tokenizer.pad_token = tokenizer.eos_token` looks like a token assignment to it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cockpit import __version__
+from cockpit.doctor.finding import GLYPHS, Finding
+from cockpit.knowledge.catalog import by_id
+from cockpit.knowledge.matcher import Match, scan_file
+from cockpit.knowledge.redact import redact
+from cockpit.logs.text import decode, display_line, looks_binary
+from cockpit.runs.status import iso_time
+from cockpit.runs.store import RunDir
+
+TAIL_LINES = 20
+"""Lines of the log shown when no known error explains how it ended."""
+MAX_FINDINGS = 20
+"""Known-error findings written in full; `cockpit explain` lists them all."""
+_TAIL_BYTES = 64 * 1024
+_PLATFORM_CHECKS = (("platform", "Platform"), ("python_version", "Python"), ("torch", "torch"))
+
+
+class Shipped(str):
+    """Text from cockpit's own catalog: written as is, not redacted."""
+
+
+@dataclass(frozen=True)
+class LogScan:
+    """What the known-error scan of one log found, and what was wrong with the log."""
+
+    path: Path
+    matches: tuple[Match, ...]
+    tail: tuple[str, ...]
+    problem: str = ""
+    """Why the log could not be (fully) used: missing, unreadable, empty, binary."""
+
+
+# -- public entry points ----------------------------------------------------------------
+
+
+def build_report(
+    target: RunDir | Path,
+    *,
+    python: str | None = None,
+    doctor_findings: Sequence[Finding] | None = None,
+    now: float | None = None,
+) -> str:
+    """The Markdown post-mortem of a run directory or of a log file.
+
+    `python`: the interpreter the doctor checks (default: the run's recorded one when it
+    still exists, else this one). `doctor_findings` replaces running the doctor (tests, or
+    a UI that already has them). `now`: the report's time stamp (unix seconds).
+    """
+    now = time.time() if now is None else now
+    if isinstance(target, RunDir):
+        from cockpit.logs.report_run import run_report_lines
+
+        lines = run_report_lines(target, python, doctor_findings, now)
+    else:
+        lines = log_report_lines(Path(target), python, doctor_findings)
+    return render([*lines, *footer(now)])
+
+
+def log_report_lines(
+    path: Path, python: str | None, doctor_findings: Sequence[Finding] | None
+) -> list[str]:
+    """Title, verdict, environment, findings and retry of a plain log file."""
+    scan = scan_log(path)
+    lines = [f"# Post-mortem: {path.name}", "", f"**Verdict:** {_log_verdict(scan)}", ""]
+    lines += [f"- Log: `{path}`", ""]
+    findings = doctor_findings
+    lines += guarded("Environment", lambda: environment(python, findings, note=""))
+    lines += guarded("Findings", lambda: findings_section(scan, findings))
+    lines += guarded("Retry", lambda: ["## Retry", "", *fix_first(scan, findings, path)])
+    return lines
+
+
+def _log_verdict(scan: LogScan) -> str:
+    if scan.problem and not scan.matches:
+        return scan.problem
+    return first_cause(scan.matches) or "no known problems found"
+
+
+# -- pieces shared by run and log reports -----------------------------------------------
+
+
+def guarded(title: str, build: Callable[[], list[str]]) -> list[str]:
+    """A section's lines; a section that fails says so instead of sinking the report."""
+    try:
+        return [*build(), ""]
+    except Exception as exc:  # a bug in one section must not cost the user the others
+        reason = f"{type(exc).__name__}: {exc}"
+        return [f"## {title}", "", f"_This section could not be built ({reason})._", ""]
+
+
+def first_cause(matches: Sequence[Match]) -> str:
+    """ "CUDA out of memory (cuda_oom)" for the first error found (else the first warning)."""
+    errors = [m for m in matches if m.severity == "error"] or list(matches)
+    return f"{errors[0].title} ({errors[0].id})" if errors else ""
+
+
+def scan_log(path: Path) -> LogScan:
+    """The known errors in the log at `path`, its last lines, and what was wrong with it."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8192)
+        matches = tuple(scan_file(path))
+    except FileNotFoundError:
+        return LogScan(path, (), (), f"no log: {path} does not exist")
+    except OSError as exc:
+        return LogScan(path, (), (), f"the log {path} could not be read ({exc.strerror or exc})")
+    if not head.strip():
+        return LogScan(path, (), (), f"the log {path.name} is empty")
+    problem = f"{path.name} looks like binary data, not text" if looks_binary(head) else ""
+    return LogScan(path, matches, tuple(tail_lines(path)), problem)
+
+
+def tail_lines(path: Path, lines: int = TAIL_LINES) -> list[str]:
+    """The last lines of a log as a terminal shows them (progress-bar redraws collapsed)."""
+    try:
+        with open(path, "rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(size - _TAIL_BYTES, 0))
+            data = handle.read()
+    except OSError:
+        return []
+    shown = [display_line(decode(line)).rstrip() for line in data.split(b"\n")]
+    return [line for line in shown if line][-lines:]
+
+
+def environment(
+    python: str | None, findings: Sequence[Finding] | None, note: str, models: tuple = ()
+) -> list[str]:
+    """The doctor's failures and warnings with their fixes, the rest as counts."""
+    if findings is None:
+        from cockpit.doctor.runner import run_doctor
+
+        findings = run_doctor(python, models=models)
+    lines = ["## Environment", ""]
+    lines += [f"Checked now with `cockpit doctor`: {note or python or 'this interpreter'}.", ""]
+    by_check = {f.id: f for f in findings}
+    facts = [f"- {label}: {by_check[i].detail}" for i, label in _PLATFORM_CHECKS if i in by_check]
+    lines += [*facts, ""] if facts else []
+    for f in (f for f in findings if f.status in ("fail", "warn")):
+        lines.append(f"- {GLYPHS[f.status]} **{f.status}** {f.title} (`{f.id}`): {f.detail}")
+        lines += [f"  - fix: {line}" for line in f.fix.splitlines() if line.strip()]
+    counts = {s: sum(f.status == s for f in findings) for s in ("fail", "warn", "ok", "skip")}
+    lines += ["", f"{counts['ok']} checks passed, {counts['skip']} skipped,"]
+    lines[-1] += f" {counts['warn']} warning(s), {counts['fail']} failure(s)."
+    return lines
+
+
+def findings_section(scan: LogScan, doctor: Sequence[Finding] | None) -> list[str]:
+    """Each known error found in the log, with its excerpt, explanation, fix and checks."""
+    lines = ["## Findings", ""]
+    if scan.problem:
+        lines += [f"_{scan.problem}._", ""]
+    if not scan.matches:
+        lines += [f"No known error found in `{scan.path.name}`."]
+        if scan.tail:
+            lines += ["", "It ended with these lines:", "", *code_block("\n".join(scan.tail))]
+        return lines
+    statuses = {f.id: f.status for f in doctor or ()}
+    for number, match in enumerate(scan.matches[:MAX_FINDINGS], start=1):
+        lines += _finding(number, match, statuses)
+    if len(scan.matches) > MAX_FINDINGS:
+        more = len(scan.matches) - MAX_FINDINGS
+        lines += [f"{more} more; `cockpit explain {scan.path}` lists them all."]
+    return lines
+
+
+def _finding(number: int, match: Match, statuses: dict[str, str]) -> list[str]:
+    entry = by_id(match.id)
+    lines = [f"### {number}. {match.title} (`{match.id}`), {match.severity}", ""]
+    lines += [f"line {match.line}:", "", *code_block(match.excerpt), ""]
+    if entry is not None:
+        lines += [Shipped(line) for line in entry.explanation.splitlines()] + [""]
+    lines += ["Fix:", "", *code_block(match.fix, shipped=True), ""]
+    if entry is not None and entry.doctor:
+        from cockpit.doctor.checks import TITLES
+
+        checks = [f"{TITLES.get(c, c)} (`{c}`: {statuses.get(c, 'not run')})" for c in entry.doctor]
+        lines += ["Related doctor checks: " + ", ".join(checks) + ".", ""]
+    return lines
+
+
+def fix_first(scan: LogScan | None, doctor: Sequence[Finding] | None, log: Path) -> list[str]:
+    """The fix of the first error found (log first, then the doctor's first failure)."""
+    errors = [m for m in scan.matches if m.severity == "error"] if scan else []
+    if errors:
+        first = errors[0]
+        head = f"Before retrying, fix the first error found, {first.title} (`{first.id}`):"
+        return [head, "", *code_block(first.fix, shipped=True)]
+    failed = [f for f in doctor or () if f.status == "fail" and f.fix]
+    if failed:
+        head = f"Before retrying, fix the doctor's first failure, {failed[0].title}:"
+        return [head, "", *code_block(failed[0].fix)]
+    return [f"No known error to fix first; `cockpit explain {log}` annotates the whole log."]
+
+
+def footer(now: float) -> list[str]:
+    return ["---", "", f"_Generated by cockpit {__version__} at {iso_time(now)}._"]
+
+
+# -- Markdown ---------------------------------------------------------------------------
+
+
+def code_block(text: str, lang: str = "text", *, shipped: bool = False) -> list[str]:
+    """A fenced block that survives backticks, ANSI colours and control bytes in `text`."""
+    lines = text.split("\n") if shipped else [display_line(line) for line in text.split("\n")]
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    wrap = Shipped if shipped else str
+    return [f"{fence}{lang}", *(wrap(line) for line in lines), fence]
+
+
+def table_cell(text: str, limit: int = 200) -> str:
+    """One line of text fit for a Markdown table cell."""
+    flat = " ".join(display_line(text.replace("\n", " ")).split())
+    flat = flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return flat.replace("|", "\\|")
+
+
+def render(lines: Sequence[str]) -> str:
+    """The document: every line redacted, except shipped catalog text."""
+    out = [line if isinstance(line, Shipped) else redact(line) for line in lines]
+    return "\n".join(out).rstrip("\n") + "\n"

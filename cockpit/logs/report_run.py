@@ -1,0 +1,414 @@
+"""The run-only parts of the post-mortem: the run's record, profile and memory, timeline
+and retry commands (`cockpit.logs.report` holds what a plain log report shares).
+
+Everything comes from the run directory (see `engines.protocol`): run.json, the frozen
+profile.toml, events.jsonl and output.log; any of them may be missing or damaged.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cockpit.doctor.finding import Finding
+from cockpit.logs.report import (
+    LogScan,
+    code_block,
+    environment,
+    findings_section,
+    first_cause,
+    fix_first,
+    guarded,
+    scan_log,
+    table_cell,
+)
+from cockpit.profile import Profile
+from cockpit.runs.follow import format_duration
+from cockpit.runs.runjson import RunMetaError, read_meta
+from cockpit.runs.status import RunSummary, iso_time
+from cockpit.runs.store import RunDir, summarize_dir
+from engines import protocol
+
+GIB = 1024**3
+KEEP_EACH_END = 10
+"""Of many checkpoints or warnings, the timeline keeps the first and the last this many."""
+_CHECKPOINT_DIR = re.compile(r"^checkpoint-(\d+)$")
+Row = tuple[float | None, str, str]
+"""(unix time, kind, text) of one timeline line."""
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """Everything read from one run directory, with what could not be read."""
+
+    run: RunDir
+    meta: dict[str, Any]
+    summary: RunSummary
+    events: tuple[dict[str, Any], ...]
+    scan: LogScan
+    problems: tuple[str, ...]
+    """What is missing or damaged, one sentence each."""
+
+
+def read_run(run: RunDir, now: float) -> RunFacts:
+    """The run's record, events and log scan; never raises for a damaged run."""
+    problems: list[str] = []
+    try:
+        meta = read_meta(run.run_json)
+    except RunMetaError as exc:
+        meta = {}
+        problems.append(f"run.json could not be used ({exc})")
+    tail = protocol.EventTail(run.events)
+    try:
+        events = tuple(tail.read(max_bytes=None))
+    except OSError as exc:
+        events = ()
+        problems.append(f"events.jsonl could not be read ({exc.strerror or exc})")
+    if not run.events.exists():
+        problems.append("no events.jsonl: the engine never wrote an event")
+    elif tail.skipped or _unterminated(run.events):
+        problems.append("events.jsonl has damaged or truncated lines (skipped)")
+    scan = scan_log(run.output)
+    if scan.problem:
+        problems.append(scan.problem)
+    return RunFacts(run, meta, summarize_dir(run, now=now), events, scan, tuple(problems))
+
+
+def _unterminated(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            if handle.seek(0, 2) == 0:
+                return False
+            handle.seek(-1, 2)
+            return handle.read(1) != b"\n"
+    except OSError:
+        return False
+
+
+def run_report_lines(
+    run: RunDir, python: str | None, doctor: Sequence[Finding] | None, now: float
+) -> list[str]:
+    """Every section of a run's post-mortem, in order."""
+    facts = read_run(run, now)
+    if doctor is None:
+        python, note = doctor_python(facts.meta, python)
+        doctor = environment_findings(python, _profile(run)[0])
+    else:
+        note = python or "the findings given"
+    lines = header(facts)
+    lines += guarded("Environment", lambda: environment(python, doctor, note))
+    lines += guarded("Profile and memory", lambda: memory_section(facts))
+    lines += guarded("Timeline", lambda: timeline_section(facts))
+    lines += guarded("Findings", lambda: findings_section(facts.scan, doctor))
+    lines += guarded("Retry", lambda: retry_section(facts, doctor))
+    return lines
+
+
+def doctor_python(meta: dict[str, Any], override: str | None) -> tuple[str | None, str]:
+    """The interpreter to check, and a note saying which one and why."""
+    if override:
+        return override, f"`{override}` (given with --python)"
+    recorded = str(meta.get("python") or "")
+    if recorded and Path(recorded).exists():
+        return recorded, f"`{recorded}`, the interpreter the run used"
+    if recorded:
+        return None, f"this interpreter; the run's `{recorded}` no longer exists"
+    return None, "this interpreter (the run recorded none)"
+
+
+def environment_findings(python: str | None, profile: Profile | None) -> list[Finding]:
+    """The doctor's findings, its resources check sized for the run's model."""
+    from cockpit.doctor.context import ModelSize
+    from cockpit.doctor.runner import run_doctor
+    from cockpit.vram.specs import UnknownModel, resolve_model
+
+    models: tuple[ModelSize, ...] = ()
+    if profile is not None:
+        try:
+            spec = resolve_model(profile.model.name_or_path).spec
+            models = (ModelSize(profile.model.name_or_path, spec.params),)
+        except (UnknownModel, OSError, ValueError):
+            models = ()  # the resources check then judges without the run's model
+    return run_doctor(python, models=models)
+
+
+# -- header ---------------------------------------------------------------------------
+
+
+def header(facts: RunFacts) -> list[str]:
+    """Title, the one-line verdict, and the run's record."""
+    s = facts.summary
+    lines = [f"# Post-mortem: {s.id}", "", f"**Verdict:** {verdict(s, facts.scan)}", ""]
+    lines.append(f"- Run directory: `{facts.run.path}`")
+    lines.append(f"- Profile: {s.profile or '?'} (engine {s.engine or '?'})")
+    if facts.meta.get("host"):
+        lines.append(f"- Host: {facts.meta['host']}")
+    lines.append(f"- Started: {iso_time(s.started or s.created) or 'never'}")
+    lines.append(f"- Duration: {format_duration(s.duration_s)}")
+    if s.exit_code is not None or s.signal:
+        lines.append(f"- Process: {_exit_text(s.exit_code, s.signal)}")
+    if s.reason:
+        lines.append(f"- Reason: {s.reason}")
+    lines += [f"- Missing: {problem}" for problem in facts.problems]
+    return [*lines, ""]
+
+
+def verdict(s: RunSummary, scan: LogScan) -> str:
+    """ "failed after 37/200 steps: CUDA out of memory (cuda_oom)"."""
+    steps = f"{s.step}/{s.total_steps or '?'} steps"
+    cause = first_cause(scan.matches) or s.reason
+    if s.status == "finished":
+        loss = f", final loss {s.last_loss:.4f}" if s.last_loss is not None else ""
+        return f"finished {steps} in {format_duration(s.duration_s)}{loss}"
+    if s.status in ("starting", "running"):
+        return f"still {s.status}" + (f", at {steps}" if s.step is not None else "")
+    when = f"after {steps}" if s.step is not None else "before its first step"
+    if s.status == "unknown":
+        when = "status unknown"
+    return f"{s.status} {when}" + (f": {cause}" if cause else "")
+
+
+def _exit_text(code: int | None, signal: str | None) -> str:
+    return f"killed by {signal}" if signal else f"exited with code {code}"
+
+
+# -- profile and memory -----------------------------------------------------------------
+
+
+def _profile(run: RunDir) -> tuple[Profile | None, str]:
+    from cockpit.profile_store import load_profile_file
+    from cockpit.profile_validate import describe_problems
+
+    if not run.profile_file.is_file():
+        return None, "no frozen profile.toml in the run directory"
+    loaded = load_profile_file(run.profile_file)
+    if loaded.profile is None:
+        return None, loaded.error or describe_problems(loaded.problems)
+    return loaded.profile, ""
+
+
+def memory_section(facts: RunFacts) -> list[str]:
+    """The profile's settings that decide memory, its estimate and the measured peak."""
+    lines = ["## Profile and memory", ""]
+    profile, problem = _profile(facts.run)
+    if profile is None:
+        return [*lines, f"_{problem}._"]
+    m, t = profile.model, profile.train
+    lora = f"LoRA r {profile.lora.r}" if profile.lora else "full fine-tune"
+    lines.append(
+        f"Frozen profile `{facts.run.profile_file}`: model `{m.name_or_path}` ({m.quantization},"
+        f" {m.backend}), batch {t.batch_size} × grad_accum {t.grad_accum}, max_seq_length"
+        f" {m.max_seq_length}, gradient checkpointing {t.gradient_checkpointing}, optimizer"
+        f" {t.optimizer}, {lora}."
+    )
+    return [*lines, "", *_memory_table(profile, facts.events)]
+
+
+def _memory_table(profile: Profile, events: Sequence[dict[str, Any]]) -> list[str]:
+    from cockpit.vram.estimate import estimate
+    from cockpit.vram.specs import UnknownModel
+
+    rows = ["| | GiB |", "| --- | ---: |"]
+    try:
+        est = estimate(profile)
+    except (UnknownModel, OSError, ValueError) as exc:
+        est, note = None, f"No estimate: {exc}"
+    else:
+        rows.append(
+            f"| estimated peak allocated (what torch reports) | {_gib(est.peak_allocated_gib)} |"
+        )
+        rows.append(f"| estimated total on the card (with CUDA context) | {_gib(est.total_gib)} |")
+        note = _card_note(est)
+    peak, device = _measured_peak(events)
+    rows += _measured_rows(peak, device, est.peak_allocated_gib if est else None)
+    lines = [*rows, "", note]
+    if peak is None:
+        lines.append("No step recorded a memory peak: the run ended before its first logged step.")
+    if est is not None and est.suggestions:
+        lines += ["", "The estimator suggests:", ""]
+        lines += [f"- {s.change} → {s.total_gib:.2f} GiB, {s.verdict}" for s in est.suggestions[:3]]
+    return lines
+
+
+def _gib(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def _measured_rows(peak: float | None, device: str | None, estimated: float | None) -> list[str]:
+    """The measured peak, and its difference from the estimate when they compare."""
+    cpu = device is not None and device.startswith("cpu")
+    label = "measured peak RSS (a CPU run: not GPU memory)" if cpu else "measured peak"
+    shown = _gib(peak / GIB) if peak is not None else "not recorded"
+    rows = [f"| {label} (largest `peak_mem_bytes` of the steps) | {shown} |"]
+    if estimated is not None and peak is not None and not cpu:
+        diff = peak / GIB - estimated
+        share = f" ({diff / estimated:+.0%})" if estimated else ""
+        rows.append(f"| difference (measured − estimated peak allocated) | {diff:+.2f}{share} |")
+    return rows
+
+
+def _card_note(est: Any) -> str:
+    if est.gpu_gib is None:
+        return (
+            "The profile plans for the detected GPU ([hardware] gpu_memory_gib = 0), whose size"
+            " the run did not record, so there is no verdict."
+        )
+    return (
+        f"Card: {est.gpu_gib:g} GiB ({est.usable_gib:.2f} usable); estimate verdict: {est.verdict}."
+    )
+
+
+def _measured_peak(events: Sequence[dict[str, Any]]) -> tuple[float | None, str | None]:
+    """(largest peak_mem_bytes of the step events, the device of the last start)."""
+    peaks = [
+        e["peak_mem_bytes"]
+        for e in events
+        if e.get("kind") == "step" and _number(e.get("peak_mem_bytes")) is not None
+    ]
+    starts = [e for e in events if e.get("kind") == "start" and isinstance(e.get("device"), str)]
+    return (max(peaks) if peaks else None), (starts[-1]["device"] if starts else None)
+
+
+# -- timeline ---------------------------------------------------------------------------
+
+
+def timeline_section(facts: RunFacts) -> list[str]:
+    """A compact table: created, starts, first step, checkpoints, warnings, last step, end."""
+    rows = _trimmed(_timeline_rows(facts))
+    lines = ["## Timeline", ""]
+    if not rows:
+        return [*lines, "_Nothing recorded: no run.json times and no events._"]
+    timed = [t for t, _, _ in rows if t is not None]
+    t0 = _number(facts.meta.get("created")) or (min(timed) if timed else None)
+    lines += ["| time (UTC) | from start | event |", "| --- | ---: | --- |"]
+    for t, _, text in rows:
+        offset = _offset(t - t0) if t is not None and t0 is not None else ""
+        lines.append(f"| {iso_time(t) or '?'} | {offset} | {table_cell(text)} |")
+    return lines
+
+
+def _timeline_rows(facts: RunFacts) -> list[Row]:
+    meta = facts.meta
+    rows: list[Row] = []
+    if _number(meta.get("created")) is not None:
+        rows.append((meta["created"], "created", f"run created (profile {meta.get('profile')})"))
+    rows += _event_rows(facts.events)
+    if _number(meta.get("stop_requested")) is not None:
+        rows.append((meta["stop_requested"], "stop", "stop requested (`cockpit stop`)"))
+    if meta.get("exit_code") is not None or meta.get("signal"):
+        text = f"process {_exit_text(meta.get('exit_code'), meta.get('signal'))}"
+        rows.append((_number(meta.get("ended")), "exit", text))
+    return sorted(rows, key=lambda row: math.inf if row[0] is None else row[0])
+
+
+def _event_rows(events: Sequence[dict[str, Any]]) -> list[Row]:
+    rows: list[Row] = []
+    total, first, last = None, None, None
+    for event in events:
+        kind, t = event.get("kind"), _number(event.get("t"))
+        if kind == "start":
+            total, first = event.get("steps"), None
+            rows.append((t, "start", _start_text(event)))
+        elif kind == "step":
+            if first is None:
+                first = event
+                rows.append((t, "step", "first step: " + _step_text(event, total)))
+            last = (t, event, total)
+        elif kind == "checkpoint":
+            rows.append((t, "checkpoint", f"checkpoint at step {event.get('step')}"))
+        elif kind == "message" and event.get("level") in ("warning", "error"):
+            rows.append((t, "message", f"{event.get('level')}: {event.get('text', '')}"))
+        elif kind == "end":
+            rows.append((t, "end", _end_text(event)))
+    if last is not None and last[1] is not first:
+        rows.append((last[0], "step", "last step: " + _step_text(last[1], last[2])))
+    return rows
+
+
+def _start_text(event: dict[str, Any]) -> str:
+    parts = [f"{event.get('steps', '?')} steps", f"device {event.get('device', '?')}"]
+    parts.append(f"backend {event.get('backend', '?')}")
+    if event.get("resumed_from") is not None:
+        parts.append(f"resumed from step {event['resumed_from']}")
+    return "started: " + ", ".join(parts)
+
+
+def _step_text(event: dict[str, Any], total: Any) -> str:
+    loss = _number(event.get("loss"))
+    return f"step {event.get('step')}/{total or '?'}" + (f", loss {loss:.4f}" if loss else "")
+
+
+def _end_text(event: dict[str, Any]) -> str:
+    text = f"ended {event.get('status')}"
+    if event.get("steps_done") is not None:
+        text += f" after {event['steps_done']} steps"
+    error = ": ".join(str(event[k]) for k in ("error_class", "error_message") if event.get(k))
+    return f"{text}: {error}" if error else text
+
+
+def _trimmed(rows: list[Row]) -> list[Row]:
+    """Rows with the middle of long runs of checkpoints and messages left out."""
+    for kind in ("checkpoint", "message"):
+        indexes = [i for i, row in enumerate(rows) if row[1] == kind]
+        if len(indexes) <= 2 * KEEP_EACH_END:
+            continue
+        dropped = indexes[KEEP_EACH_END:-KEEP_EACH_END]
+        t = rows[dropped[0]][0]
+        marker: Row = (t, "gap", f"… {len(dropped)} more {kind}s …")
+        keep = set(range(len(rows))) - set(dropped)
+        rows = [marker if i == dropped[0] else rows[i] for i in sorted(keep | {dropped[0]})]
+    return rows
+
+
+def _offset(seconds: float) -> str:
+    whole = max(round(seconds), 0)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"+{hours}:{minutes:02d}:{secs:02d}" if hours else f"+{minutes:02d}:{secs:02d}"
+
+
+# -- retry ------------------------------------------------------------------------------
+
+
+def retry_section(facts: RunFacts, doctor: Sequence[Finding] | None) -> list[str]:
+    """The commands to run the same thing again, resume it, and what to fix first."""
+    run, s = facts.run, facts.summary
+    lines = ["## Retry", ""]
+    if s.active:
+        return [*lines, f"The run is still {s.status}; `cockpit stop {s.id}` stops it."]
+    if run.profile_file.is_file():
+        lines += ["The same configuration again (the run's frozen profile):", ""]
+        lines += [*code_block(f"cockpit train {shlex.quote(str(run.profile_file))}", "sh"), ""]
+    checkpoint = newest_checkpoint(run.checkpoints)
+    if checkpoint is not None and s.status != "finished":
+        lines += [f"Resume from its last checkpoint ({checkpoint.name}):", ""]
+        lines += [*code_block(f"cockpit train --resume {shlex.quote(s.id)}", "sh"), ""]
+    command = facts.meta.get("command_text")
+    if isinstance(command, str) and command:
+        lines += ["The engine command as launched (from run.json, secrets redacted):", ""]
+        lines += [*code_block(command, "sh"), ""]
+    return [*lines, *fix_first(facts.scan, doctor, run.output)]
+
+
+def newest_checkpoint(folder: Path) -> Path | None:
+    """The checkpoint-N folder with the highest N, if any is left."""
+    try:
+        found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _match_dir(p))]
+    except OSError:
+        return None
+    return max(found)[1] if found else None
+
+
+def _match_dir(path: Path) -> re.Match[str] | None:
+    return _CHECKPOINT_DIR.match(path.name) if path.is_dir() else None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
