@@ -108,6 +108,7 @@ class CockpitApp(App[None]):
         self._last_sample_error: str | None = None
         self._log_target = log_target
         self.follow_log = follow_log
+        self.log_line: int | None = None
 
     def on_mount(self) -> None:
         # Sample after the first frame: opening NVML/psutil in the worker thread would
@@ -163,9 +164,12 @@ class CockpitApp(App[None]):
         """Show the place whose Textual mode is ``mode``."""
         self.switch_mode(mode)
 
-    def open_log(self, target: str) -> None:
-        """Show the log `target` (a path, a run directory or a run id) in the Logs place."""
+    def open_log(self, target: str, *, line: int | None = None, follow: bool = False) -> None:
+        """Show the log `target` (a path, a run directory or a run id) in the Logs place,
+        at 1-based `line`, or following its end."""
         self._log_target = target
+        self.log_line = line
+        self.follow_log = follow
         if self.current_mode == "logs":
             from cockpit.screens.logs import LogsScreen
 

@@ -69,6 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("file", metavar="FILE", help="a log file (a run's output.log, any log)")
     explain.add_argument("--json", action="store_true", help="findings as a JSON list")
 
+    report = sub.add_parser("report", help="write the post-mortem of a run or a log (Markdown)")
+    report.add_argument(
+        "target", metavar="RUN_ID|LOGFILE", help="a run id (or prefix), run directory or log"
+    )
+    report.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
+    report.add_argument("--python", metavar="PY", help="interpreter the doctor checks")
+
     logs = sub.add_parser("logs", help="read a log (or a run's) in the Logs place, findings marked")
     logs.add_argument("target", nargs="?", metavar="FILE|RUN_ID", help="default: the newest run")
     logs.add_argument("--follow", action="store_true", help="keep showing what is appended")
@@ -232,6 +239,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cockpit.knowledge.explain import explain_main
 
         return explain_main(args.file, args.json)
+    if args.command == "report":
+        from cockpit.report_cli import report_main
+
+        return report_main(args.target, args.output, args.python)
     if args.command in ("train", "runs", "stop"):
         return _run_runs_command(args)
     return _run_tui(args)

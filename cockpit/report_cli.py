@@ -41,6 +41,8 @@ def resolve_target(target: str) -> RunDir | Path:
                 return path
         except OSError as exc:
             raise ReportTargetError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if "/" in target or os.sep in target or path.suffix in (".log", ".txt", ".out"):
+        raise ReportTargetError(f"no file {path}; give an existing log file or a run id")
     try:
         return find_run(target)
     except RunStoreError as exc:

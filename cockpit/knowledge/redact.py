@@ -12,6 +12,9 @@ import re
 HINT = "…(redacted)"
 _KEY_WORDS = r"(?:api[_-]?key|apikey|access[_-]?key|secret(?:[_-]?key)?|token|password|passwd|pwd)"
 
+# Values after `token=` that are code, not secrets: `pad_token = tokenizer.eos_token`.
+_NOT_SECRET = r"(?:None|True|False|null|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?![\w.])"
+
 # (pattern, replacement) applied in order; earlier ones are the most specific.
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bhf_[A-Za-z0-9]{10,}"), "hf_" + HINT),
@@ -31,12 +34,13 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
         r"\1" + HINT,
     ),
     (
-        re.compile(rf"(?i)(--?[\w-]*{_KEY_WORDS}(?:\s+|=)[\"']?)(?!{re.escape(HINT)})[^\s\"']+"),
+        re.compile(rf"(?i)(--?[\w-]*{_KEY_WORDS}(?:\s+|=)[\"']?)(?!\S*{re.escape(HINT)})[^\s\"']+"),
         r"\1" + HINT,
     ),
     (
         re.compile(
-            rf"(?i)(\b[\w-]*{_KEY_WORDS}[\"']?\s*[=:]\s*[\"']?)(?!\S*{re.escape(HINT)})[^\s\"',;}}]{{4,}}"
+            rf"(?i)(\b[\w-]*{_KEY_WORDS}[\"']?\s*[=:]\s*[\"']?)(?!\S*{re.escape(HINT)})"
+            rf"(?!{_NOT_SECRET})[^\s\"',;}}]{{4,}}"
         ),
         r"\1" + HINT,
     ),

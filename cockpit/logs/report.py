@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -85,8 +86,13 @@ def log_report_lines(
     scan = scan_log(path)
     lines = [f"# Post-mortem: {path.name}", "", f"**Verdict:** {_log_verdict(scan)}", ""]
     lines += [f"- Log: `{path}`", ""]
+    if doctor_findings is None:
+        from cockpit.doctor.runner import run_doctor
+
+        doctor_findings = run_doctor(python)
     findings = doctor_findings
-    lines += guarded("Environment", lambda: environment(python, findings, note=""))
+    checked = f"`{python}`" if python else ""
+    lines += guarded("Environment", lambda: environment(findings, checked))
     lines += guarded("Findings", lambda: findings_section(scan, findings))
     lines += guarded("Retry", lambda: ["## Retry", "", *fix_first(scan, findings, path)])
     return lines
@@ -104,10 +110,13 @@ def _log_verdict(scan: LogScan) -> str:
 def guarded(title: str, build: Callable[[], list[str]]) -> list[str]:
     """A section's lines; a section that fails says so instead of sinking the report."""
     try:
-        return [*build(), ""]
+        lines = build()
     except Exception as exc:  # a bug in one section must not cost the user the others
         reason = f"{type(exc).__name__}: {exc}"
         return [f"## {title}", "", f"_This section could not be built ({reason})._", ""]
+    while lines and not lines[-1]:
+        lines.pop()
+    return [*lines, ""]
 
 
 def first_cause(matches: Sequence[Match]) -> str:
@@ -128,8 +137,9 @@ def scan_log(path: Path) -> LogScan:
         return LogScan(path, (), (), f"the log {path} could not be read ({exc.strerror or exc})")
     if not head.strip():
         return LogScan(path, (), (), f"the log {path.name} is empty")
-    problem = f"{path.name} looks like binary data, not text" if looks_binary(head) else ""
-    return LogScan(path, matches, tuple(tail_lines(path)), problem)
+    if looks_binary(head):
+        return LogScan(path, matches, (), f"{path.name} looks like binary data, not a text log")
+    return LogScan(path, matches, tuple(tail_lines(path)))
 
 
 def tail_lines(path: Path, lines: int = TAIL_LINES) -> list[str]:
@@ -145,20 +155,18 @@ def tail_lines(path: Path, lines: int = TAIL_LINES) -> list[str]:
     return [line for line in shown if line][-lines:]
 
 
-def environment(
-    python: str | None, findings: Sequence[Finding] | None, note: str, models: tuple = ()
-) -> list[str]:
-    """The doctor's failures and warnings with their fixes, the rest as counts."""
-    if findings is None:
-        from cockpit.doctor.runner import run_doctor
-
-        findings = run_doctor(python, models=models)
+def environment(findings: Sequence[Finding], checked: str) -> list[str]:
+    """The doctor's failures and warnings with their fixes, the rest as counts; `checked`
+    names the interpreter the findings are about."""
     lines = ["## Environment", ""]
-    lines += [f"Checked now with `cockpit doctor`: {note or python or 'this interpreter'}.", ""]
+    checked = checked or f"`{sys.executable}`, the interpreter running cockpit"
+    lines += [f"The environment as the doctor finds it now (it may have changed since): {checked}."]
     by_check = {f.id: f for f in findings}
     facts = [f"- {label}: {by_check[i].detail}" for i, label in _PLATFORM_CHECKS if i in by_check]
-    lines += [*facts, ""] if facts else []
-    for f in (f for f in findings if f.status in ("fail", "warn")):
+    lines += ["", *facts] if facts else []
+    problems = [f for f in findings if f.status in ("fail", "warn")]
+    lines += [""] if problems else []
+    for f in problems:
         lines.append(f"- {GLYPHS[f.status]} **{f.status}** {f.title} (`{f.id}`): {f.detail}")
         lines += [f"  - fix: {line}" for line in f.fix.splitlines() if line.strip()]
     counts = {s: sum(f.status == s for f in findings) for s in ("fail", "warn", "ok", "skip")}

@@ -7,9 +7,9 @@ profile.toml, events.jsonl and output.log; any of them may be missing or damaged
 
 from __future__ import annotations
 
-import math
 import re
 import shlex
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +25,8 @@ from cockpit.logs.report import (
     fix_first,
     guarded,
     scan_log,
-    table_cell,
 )
+from cockpit.logs.report_timeline import exit_text, timeline_section
 from cockpit.profile import Profile
 from cockpit.runs.follow import format_duration
 from cockpit.runs.runjson import RunMetaError, read_meta
@@ -35,11 +35,7 @@ from cockpit.runs.store import RunDir, summarize_dir
 from engines import protocol
 
 GIB = 1024**3
-KEEP_EACH_END = 10
-"""Of many checkpoints or warnings, the timeline keeps the first and the last this many."""
 _CHECKPOINT_DIR = re.compile(r"^checkpoint-(\d+)$")
-Row = tuple[float | None, str, str]
-"""(unix time, kind, text) of one timeline line."""
 
 
 @dataclass(frozen=True)
@@ -99,11 +95,11 @@ def run_report_lines(
         python, note = doctor_python(facts.meta, python)
         doctor = environment_findings(python, _profile(run)[0])
     else:
-        note = python or "the findings given"
+        note = f"`{python}`" if python else ""
     lines = header(facts)
-    lines += guarded("Environment", lambda: environment(python, doctor, note))
+    lines += guarded("Environment", lambda: environment(doctor, note))
     lines += guarded("Profile and memory", lambda: memory_section(facts))
-    lines += guarded("Timeline", lambda: timeline_section(facts))
+    lines += guarded("Timeline", lambda: timeline_section(facts.meta, facts.events))
     lines += guarded("Findings", lambda: findings_section(facts.scan, doctor))
     lines += guarded("Retry", lambda: retry_section(facts, doctor))
     return lines
@@ -117,8 +113,8 @@ def doctor_python(meta: dict[str, Any], override: str | None) -> tuple[str | Non
     if recorded and Path(recorded).exists():
         return recorded, f"`{recorded}`, the interpreter the run used"
     if recorded:
-        return None, f"this interpreter; the run's `{recorded}` no longer exists"
-    return None, "this interpreter (the run recorded none)"
+        return None, f"`{sys.executable}`; the run's `{recorded}` no longer exists"
+    return None, f"`{sys.executable}` (the run recorded no interpreter)"
 
 
 def environment_findings(python: str | None, profile: Profile | None) -> list[Finding]:
@@ -151,10 +147,10 @@ def header(facts: RunFacts) -> list[str]:
     lines.append(f"- Started: {iso_time(s.started or s.created) or 'never'}")
     lines.append(f"- Duration: {format_duration(s.duration_s)}")
     if s.exit_code is not None or s.signal:
-        lines.append(f"- Process: {_exit_text(s.exit_code, s.signal)}")
+        lines.append(f"- Process: {exit_text(s.exit_code, s.signal)}")
     if s.reason:
         lines.append(f"- Reason: {s.reason}")
-    lines += [f"- Missing: {problem}" for problem in facts.problems]
+    lines += [f"- Note: {problem}" for problem in facts.problems]
     return [*lines, ""]
 
 
@@ -168,13 +164,8 @@ def verdict(s: RunSummary, scan: LogScan) -> str:
     if s.status in ("starting", "running"):
         return f"still {s.status}" + (f", at {steps}" if s.step is not None else "")
     when = f"after {steps}" if s.step is not None else "before its first step"
-    if s.status == "unknown":
-        when = "status unknown"
-    return f"{s.status} {when}" + (f": {cause}" if cause else "")
-
-
-def _exit_text(code: int | None, signal: str | None) -> str:
-    return f"killed by {signal}" if signal else f"exited with code {code}"
+    head = "status unknown" if s.status == "unknown" else f"{s.status} {when}"
+    return f"{head}: {cause}" if cause else head
 
 
 # -- profile and memory -----------------------------------------------------------------
@@ -201,10 +192,10 @@ def memory_section(facts: RunFacts) -> list[str]:
     m, t = profile.model, profile.train
     lora = f"LoRA r {profile.lora.r}" if profile.lora else "full fine-tune"
     lines.append(
-        f"Frozen profile `{facts.run.profile_file}`: model `{m.name_or_path}` ({m.quantization},"
-        f" {m.backend}), batch {t.batch_size} × grad_accum {t.grad_accum}, max_seq_length"
-        f" {m.max_seq_length}, gradient checkpointing {t.gradient_checkpointing}, optimizer"
-        f" {t.optimizer}, {lora}."
+        f"Frozen profile `{facts.run.profile_file}`: model `{m.name_or_path}` (quantization"
+        f" {m.quantization}, backend {m.backend}), batch {t.batch_size} × grad_accum"
+        f" {t.grad_accum}, max_seq_length {m.max_seq_length}, gradient checkpointing"
+        f" {t.gradient_checkpointing}, optimizer {t.optimizer}, {lora}."
     )
     return [*lines, "", *_memory_table(profile, facts.events)]
 
@@ -274,104 +265,6 @@ def _measured_peak(events: Sequence[dict[str, Any]]) -> tuple[float | None, str 
     return (max(peaks) if peaks else None), (starts[-1]["device"] if starts else None)
 
 
-# -- timeline ---------------------------------------------------------------------------
-
-
-def timeline_section(facts: RunFacts) -> list[str]:
-    """A compact table: created, starts, first step, checkpoints, warnings, last step, end."""
-    rows = _trimmed(_timeline_rows(facts))
-    lines = ["## Timeline", ""]
-    if not rows:
-        return [*lines, "_Nothing recorded: no run.json times and no events._"]
-    timed = [t for t, _, _ in rows if t is not None]
-    t0 = _number(facts.meta.get("created")) or (min(timed) if timed else None)
-    lines += ["| time (UTC) | from start | event |", "| --- | ---: | --- |"]
-    for t, _, text in rows:
-        offset = _offset(t - t0) if t is not None and t0 is not None else ""
-        lines.append(f"| {iso_time(t) or '?'} | {offset} | {table_cell(text)} |")
-    return lines
-
-
-def _timeline_rows(facts: RunFacts) -> list[Row]:
-    meta = facts.meta
-    rows: list[Row] = []
-    if _number(meta.get("created")) is not None:
-        rows.append((meta["created"], "created", f"run created (profile {meta.get('profile')})"))
-    rows += _event_rows(facts.events)
-    if _number(meta.get("stop_requested")) is not None:
-        rows.append((meta["stop_requested"], "stop", "stop requested (`cockpit stop`)"))
-    if meta.get("exit_code") is not None or meta.get("signal"):
-        text = f"process {_exit_text(meta.get('exit_code'), meta.get('signal'))}"
-        rows.append((_number(meta.get("ended")), "exit", text))
-    return sorted(rows, key=lambda row: math.inf if row[0] is None else row[0])
-
-
-def _event_rows(events: Sequence[dict[str, Any]]) -> list[Row]:
-    rows: list[Row] = []
-    total, first, last = None, None, None
-    for event in events:
-        kind, t = event.get("kind"), _number(event.get("t"))
-        if kind == "start":
-            total, first = event.get("steps"), None
-            rows.append((t, "start", _start_text(event)))
-        elif kind == "step":
-            if first is None:
-                first = event
-                rows.append((t, "step", "first step: " + _step_text(event, total)))
-            last = (t, event, total)
-        elif kind == "checkpoint":
-            rows.append((t, "checkpoint", f"checkpoint at step {event.get('step')}"))
-        elif kind == "message" and event.get("level") in ("warning", "error"):
-            rows.append((t, "message", f"{event.get('level')}: {event.get('text', '')}"))
-        elif kind == "end":
-            rows.append((t, "end", _end_text(event)))
-    if last is not None and last[1] is not first:
-        rows.append((last[0], "step", "last step: " + _step_text(last[1], last[2])))
-    return rows
-
-
-def _start_text(event: dict[str, Any]) -> str:
-    parts = [f"{event.get('steps', '?')} steps", f"device {event.get('device', '?')}"]
-    parts.append(f"backend {event.get('backend', '?')}")
-    if event.get("resumed_from") is not None:
-        parts.append(f"resumed from step {event['resumed_from']}")
-    return "started: " + ", ".join(parts)
-
-
-def _step_text(event: dict[str, Any], total: Any) -> str:
-    loss = _number(event.get("loss"))
-    return f"step {event.get('step')}/{total or '?'}" + (f", loss {loss:.4f}" if loss else "")
-
-
-def _end_text(event: dict[str, Any]) -> str:
-    text = f"ended {event.get('status')}"
-    if event.get("steps_done") is not None:
-        text += f" after {event['steps_done']} steps"
-    error = ": ".join(str(event[k]) for k in ("error_class", "error_message") if event.get(k))
-    return f"{text}: {error}" if error else text
-
-
-def _trimmed(rows: list[Row]) -> list[Row]:
-    """Rows with the middle of long runs of checkpoints and messages left out."""
-    for kind in ("checkpoint", "message"):
-        indexes = [i for i, row in enumerate(rows) if row[1] == kind]
-        if len(indexes) <= 2 * KEEP_EACH_END:
-            continue
-        dropped = indexes[KEEP_EACH_END:-KEEP_EACH_END]
-        t = rows[dropped[0]][0]
-        marker: Row = (t, "gap", f"… {len(dropped)} more {kind}s …")
-        keep = set(range(len(rows))) - set(dropped)
-        rows = [marker if i == dropped[0] else rows[i] for i in sorted(keep | {dropped[0]})]
-    return rows
-
-
-def _offset(seconds: float) -> str:
-    whole = max(round(seconds), 0)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"+{hours}:{minutes:02d}:{secs:02d}" if hours else f"+{minutes:02d}:{secs:02d}"
-
-
 # -- retry ------------------------------------------------------------------------------
 
 
@@ -381,8 +274,12 @@ def retry_section(facts: RunFacts, doctor: Sequence[Finding] | None) -> list[str
     lines = ["## Retry", ""]
     if s.active:
         return [*lines, f"The run is still {s.status}; `cockpit stop {s.id}` stops it."]
+    source = str(facts.meta.get("profile_source") or "")
+    if source and Path(source).is_file():
+        lines += [f"After editing your profile (`{source}`), start it again:", ""]
+        lines += [*code_block(f"cockpit train {shlex.quote(source)}", "sh"), ""]
     if run.profile_file.is_file():
-        lines += ["The same configuration again (the run's frozen profile):", ""]
+        lines += ["Exactly the same configuration again (the run's frozen profile):", ""]
         lines += [*code_block(f"cockpit train {shlex.quote(str(run.profile_file))}", "sh"), ""]
     checkpoint = newest_checkpoint(run.checkpoints)
     if checkpoint is not None and s.status != "finished":

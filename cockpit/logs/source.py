@@ -28,6 +28,20 @@ MAX_LINE_BYTES = 64 * 1024
 _NEWLINE = re.compile(b"\n")
 
 
+def _rest_of_line(fd: int, data: bytes, offset: int, block: int) -> bytes:
+    """`data` extended up to and including the next line break (or the end of the file)."""
+    pieces = [data]
+    while True:
+        more = os.pread(fd, block, offset)
+        if not more:
+            break
+        pieces.append(more)
+        offset += len(more)
+        if b"\n" in more:
+            break
+    return b"".join(pieces)
+
+
 class LogOpenError(Exception):
     """A log cannot be opened; the message names the problem and what to do."""
 
@@ -119,13 +133,8 @@ class LogFile:
         generation, fd, start = self.generation, self._fd, self.indexed_to
         first_line = len(self.line_starts)
         data = os.pread(fd, max_bytes, start)
-        while data and b"\n" not in data and len(data) == max_bytes:
-            more = os.pread(fd, max_bytes, start + len(data))
-            if not more:
-                break
-            data += more
-            if b"\n" in more:
-                break
+        if data and b"\n" not in data:
+            data = _rest_of_line(fd, data, start + len(data), max_bytes)
         cut = data.rfind(b"\n") + 1
         body = data[:cut]
         starts = array("q", (start + m.end() for m in _NEWLINE.finditer(body)))

@@ -24,7 +24,7 @@ from cockpit.profile_store import ProfileEntry, list_profiles
 from cockpit.runs.status import RunSummary
 from cockpit.runs.store import RunDir, list_runs, summarize_dir
 from cockpit.screens.run_actions import RunActions
-from cockpit.screens.run_endings import can_resume, unsettled
+from cockpit.screens.run_endings import can_resume, known_problem, unsettled
 from cockpit.screens.run_launch_check import LaunchCheck, check_launch
 from cockpit.widgets.run_launch import LaunchPane
 from cockpit.widgets.run_list import NEW_RUN, RunList
@@ -44,6 +44,7 @@ class RunsScreen(RunActions):
         Binding("x", "stop", "Stop"),
         Binding("r", "resume", "Resume"),
         Binding("c", "copy_command", "Copy command"),
+        Binding("l", "read_log", "Read log"),
         Binding("escape", "focus_list", "Back to the list", show=False),
     ]
 
@@ -236,9 +237,23 @@ class RunsScreen(RunActions):
             return on_launch and (action == "start" or bool(self.check and self.check.forcible))
         if action == "stop":
             return summary is not None and summary.active
+        if action == "read_log":
+            return summary is not None
         if action == "resume":
             return summary is not None and not summary.active and can_resume(summary)
         return True
+
+    def action_read_log(self) -> None:
+        """Open the selected run's log in the Logs place, at its known problem if any."""
+        summary = self.selected_summary()
+        if summary is None:
+            return
+        problem = known_problem(summary) if not summary.active else None
+        self.cockpit.open_log(
+            str(RunDir(summary.run_dir).output),
+            line=None if problem is None else problem.line,
+            follow=summary.active,
+        )
 
     def action_new_run(self) -> None:
         """Show the launch pane and move to its profile list."""

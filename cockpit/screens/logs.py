@@ -61,6 +61,8 @@ class LogsScreen(PlaceScreen):
         self.following = False
         self._poll_timer = None
         self._chosen = False
+        self._pending_line: int | None = None
+        """A line asked for before the index reached it."""
 
     def compose_body(self) -> ComposeResult:
         yield LogStatus(id="log-status")
@@ -85,6 +87,8 @@ class LogsScreen(PlaceScreen):
             self.open_target(target)
             if self.cockpit.follow_log:
                 self.set_following(True)
+            elif self.cockpit.log_line is not None:
+                self.jump_to(self.cockpit.log_line - 1)
         elif self.log_file is None and not self._chosen:
             latest = _latest_run_log()
             if latest is not None:
@@ -147,9 +151,23 @@ class LogsScreen(PlaceScreen):
         view.reindexed()
         if self.following:
             view.go_to_end()
+        elif self._pending_line is not None and (
+            self._pending_line < log.line_count or log.complete
+        ):
+            view.go_to_line(self._pending_line)
+            self._pending_line = None
         self._update_status()
         self._update_panel()
         return True
+
+    def jump_to(self, line: int) -> None:
+        """Put the cursor on 0-based `line`, now or as soon as the index reaches it."""
+        if self.log_file is None:
+            return
+        if line < self.log_file.line_count:
+            self.query_one(LogView).go_to_line(line)
+        else:
+            self._pending_line = line
 
     # -- following --------------------------------------------------------------------------
 

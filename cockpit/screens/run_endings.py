@@ -7,8 +7,12 @@ view, so both say the same thing and the wording is testable without an app.
 
 from __future__ import annotations
 
-from typing import Literal
+import os
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import BinaryIO, Literal
 
+from cockpit.knowledge.matcher import ChunkScanner, Match
 from cockpit.runs.status import NO_END, RunSummary
 from cockpit.runs.store import RunDir
 
@@ -22,6 +26,8 @@ SEVERITY: dict[str, Severity] = {
 }
 RESUMABLE = ("stopped", "failed", "crashed")
 """Statuses a run can be resumed from (when it left a checkpoint)."""
+LOG_TAIL_BYTES = 4 * 1024 * 1024
+"""How much of the end of a failed run's log is searched for its known cause."""
 
 
 def unsettled(summary: RunSummary) -> bool:
@@ -50,6 +56,40 @@ def explain_command(summary: RunSummary) -> str:
     return f"cockpit explain {RunDir(summary.run_dir).output}"
 
 
+def known_problem(summary: RunSummary) -> Match | None:
+    """The known cause nearest the end of the run's log (errors before warnings), if any."""
+    log = RunDir(summary.run_dir).output
+    try:
+        info = os.stat(log)
+    except OSError:
+        return None
+    return _tail_problem(str(log), info.st_size, info.st_mtime_ns)
+
+
+@lru_cache(maxsize=32)
+def _tail_problem(path: str, size: int, _mtime_ns: int) -> Match | None:
+    start = max(size - LOG_TAIL_BYTES, 0)
+    try:
+        with open(path, "rb") as handle:
+            lines_before = sum(block.count(b"\n") for block in _blocks(handle, start))
+            data = handle.read(LOG_TAIL_BYTES)
+    except OSError:
+        return None
+    found = ChunkScanner().feed(data, lines_before + 1)
+    errors = [m for m in found if m.severity == "error"]
+    return (errors or found or [None])[-1]
+
+
+def _blocks(handle: BinaryIO, limit: int) -> Iterator[bytes]:
+    """The file's first `limit` bytes, a megabyte at a time."""
+    while limit > 0:
+        block = handle.read(min(limit, 1 << 20))
+        if not block:
+            return
+        limit -= len(block)
+        yield block
+
+
 def cause(summary: RunSummary) -> str:
     """Why the run is not running any more ("" when it finished or still runs)."""
     if summary.status in ("finished", "starting", "running"):
@@ -61,7 +101,11 @@ def next_steps(summary: RunSummary, resumable: bool) -> list[str]:
     """What to do now, most useful first."""
     steps: list[str] = []
     if summary.status in ("failed", "crashed", "unknown"):
-        steps.append(f"open the log: {explain_command(summary)} (coming)")
+        problem = known_problem(summary)
+        if problem is None:
+            steps.append("read the log with l (or: " + explain_command(summary) + ")")
+        else:
+            steps.append(f"l opens the log at line {problem.line:,}: {problem.title}")
     if resumable:
         steps.append("resume from the last checkpoint with r")
     elif summary.status in ("failed", "crashed"):

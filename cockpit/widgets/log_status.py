@@ -1,4 +1,7 @@
-"""One line above the log: which file, how big, how far indexed, and the view's modes."""
+"""One line above the log: which file, how big, how far indexed, and the view's modes.
+
+The folder comes last, so a narrow terminal cuts it rather than the findings count.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ class LogStatus(Static):
         if log is None:
             self.update("")
             return
-        parts: list[str | tuple[str, str]] = [(str(log.path), "bold"), "  "]
+        parts: list[str | tuple[str, str]] = [(log.path.name, "bold"), "  "]
         parts.append(f"{fmt_bytes(log.size)} · {log.line_count:,} lines")
         if not log.complete and log.size:
             parts.append(f" · indexing {100 * log.indexed_to // log.size}%")
@@ -44,4 +47,5 @@ class LogStatus(Static):
             parts.append(("  FOLLOW", "bold $accent"))
         if findings_only:
             parts.append(("  FINDINGS ONLY", "bold $accent"))
+        parts.append((f"  in {log.path.parent}", "$text-muted"))  # last: cut first when narrow
         self.update(Content.assemble(*parts))

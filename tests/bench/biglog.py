@@ -17,8 +17,9 @@ PLANTED_TOKEN = "hf_PlantedBenchToken0123456789abcd"
 def _block(start_step: int, steps: int) -> str:
     lines: list[str] = []
     for step in range(start_step, start_step + steps):
+        loss, grad_norm = 2.5 - (step % 997) / 1000, 0.3 + (step % 13) / 50
         lines.append(
-            f"{{'loss': {2.5 - (step % 997) / 1000:.4f}, 'grad_norm': {0.3 + (step % 13) / 50:.4f}, "
+            f"{{'loss': {loss:.4f}, 'grad_norm': {grad_norm:.4f}, "
             f"'learning_rate': {2e-4 * (1 - step / 4e6):.3e}, 'num_tokens': {step * 2048}.0, "
             f"'mean_token_accuracy': 0.{5000 + step % 4000}, 'epoch': {step / 1e5:.4f}}}"
         )

@@ -153,6 +153,7 @@ def make_app(
     doctor: FakeDoctor | None = None,
     start_place: str = "hardware",
     seed_history_s: int = 0,
+    log_target: str | None = None,
 ) -> CockpitApp:
     """A CockpitApp on fixtures.
 
@@ -175,6 +176,7 @@ def make_app(
         refresh_s=3600,
         python=PYTHON,
         start_place=start_place,
+        log_target=log_target,
     )
     for step in range(seed_history_s, 0, -1):
         clock.now = FROZEN_T - step

@@ -7,12 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
+from collections.abc import Callable
 
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
 
+from cockpit.runs.store import RUNS_DIR_ENV
 from tests.ui.cockpit_snapshot_app import FakeDoctor
+
+
+@pytest.fixture(autouse=True)
+def _no_user_runs(tmp_path_factory, monkeypatch):
+    """The Logs place opens the newest run's log: never the developer's own runs."""
+    monkeypatch.setenv(RUNS_DIR_ENV, str(tmp_path_factory.mktemp("no-runs") / "runs"))
 
 
 def screen_text(app: App) -> str:
@@ -26,6 +35,16 @@ async def settle(pilot: Pilot) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 15) -> None:
+    """Let the app run until ``condition()`` holds (and repaint); fail with the screen if not."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out; the screen was:\n{screen_text(pilot.app)}")
+        await pilot.pause(0.05)
     await pilot.pause()
 
 

@@ -25,15 +25,14 @@ async def test_each_place_key_opens_its_place(place):
         assert f" {place.key} {place.title} " in top_bar
 
 
-@pytest.mark.parametrize("key, command", [("5", "cockpit explain")])
-async def test_unbuilt_places_say_so_and_name_their_cli_twin(key, command):
+async def test_logs_place_without_any_run_says_how_to_open_a_log():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press(key)
-        await pilot.pause()
+        await pilot.press("5")
+        await settle(pilot)
         text = screen_text(app)
-        assert "Not built yet" in text
-        assert command in text
+        assert "No log open" in text
+        assert "cockpit logs FILE" in text
 
 
 async def test_help_lists_global_and_place_keys_and_escape_closes_it():

@@ -11,9 +11,8 @@ import contextlib
 import os
 import re
 import signal
-import time
 import venv
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ from cockpit.widgets.loss_chart import LossChart
 from cockpit.widgets.run_list import RunList
 from cockpit.widgets.run_view import RunView
 from tests.ui.cockpit_snapshot_app import make_app
-from tests.ui.conftest import screen_text
+from tests.ui.conftest import screen_text, wait_for
 
 SHIPPED = Path(__file__).resolve().parents[2] / "profiles"
 DEMO = SHIPPED / "tiny-demo-cpu.toml"
@@ -72,16 +71,6 @@ class Recorder:
 
     def titled(self, title: str) -> list[tuple[str, str, str]]:
         return [note for note in self.notes if note[1] == title]
-
-
-async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 15) -> None:
-    """Let the app run until ``condition()`` holds (and repaint); fail with the screen if not."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out; the screen was:\n{screen_text(pilot.app)}")
-        await pilot.pause(0.05)
-    await pilot.pause()
 
 
 def view(app) -> RunView:

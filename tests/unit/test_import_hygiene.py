@@ -50,6 +50,9 @@ def test_the_tui_imports_no_gpu_stack():
         "cockpit.profiles_cli",
         "cockpit.knowledge.matcher",
         "cockpit.knowledge.explain",
+        "cockpit.logs.source",
+        "cockpit.logs.report",
+        "cockpit.report_cli",
     ],
 )
 def test_core_logic_imports_no_textual(module):
