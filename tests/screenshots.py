@@ -27,6 +27,7 @@ from textual.pilot import Pilot
 from cockpit.app import CockpitApp
 from cockpit.profile_store import CONFIG_DIR_ENV
 from cockpit.runs.store import RUNS_DIR_ENV
+from tests.fixtures.logs import write_failed_run_log
 from tests.ui.cockpit_snapshot_app import make_app
 from tests.ui.test_snapshots_profiles import _open_3b_batch_4
 from tests.ui.test_snapshots_runs import prepare_live_run
@@ -82,6 +83,17 @@ async def _press_help(pilot: Pilot) -> None:
     await pilot.press("question_mark")
 
 
+def _logs_app(scratch: Path) -> CockpitApp:
+    log = scratch / "logs" / "qlora-3b-oom" / "output.log"
+    log.parent.mkdir(parents=True)
+    write_failed_run_log(log)
+    return make_app(start_place="logs", log_target=str(log))
+
+
+async def _next_finding(pilot: Pilot) -> None:
+    await pilot.press("right_square_bracket")
+
+
 async def _all(scratch: Path) -> None:
     os.environ[CONFIG_DIR_ENV] = str(scratch / "config")  # shipped profiles only
     os.environ[RUNS_DIR_ENV] = str(scratch / "runs")  # only the fixture run
@@ -92,6 +104,7 @@ async def _all(scratch: Path) -> None:
         (lambda: _doctor_app(_broken_env(scratch / "envs" / "train")), "doctor", (140, 40), None),
         (lambda: make_app(start_place="profiles"), "profiles", (200, 50), _open_3b_batch_4),
         (lambda: make_app(start_place="runs"), "runs", (200, 50), prepare_live_run),
+        (lambda: _logs_app(scratch), "logs", (120, 36), _next_finding),
         (lambda: make_app(seed_history_s=59), "help", (100, 30), _press_help),
     ]
     for factory, name, size, prepare in shots:

@@ -156,19 +156,24 @@ class LogView(ScrollView, can_focus=True):
         self._gutter = digits + 3
         self.virtual_size = Size(self._gutter + self._widest, self.row_count)
 
+    def _widen(self) -> None:
+        # A wider line may bring the horizontal scrollbar, one row less: keep the cursor in view.
+        self._resize()
+        self.call_after_refresh(self._keep_visible)
+
     # -- cursor and scrolling -------------------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
         top = self.scroll_offset.y
         for row in (old, new):
-            if top <= row < top + self.size.height:
+            if top <= row < top + self._page_height:
                 self.refresh_line(row - top)
         line = self.line_at(new)
         if line is not None:
             self.post_message(self.CursorMoved(line))
 
     def _keep_visible(self, *, center: bool = False) -> None:
-        height = max(self.size.height, 1)
+        height = max(self._page_height, 1)
         top = self.scroll_offset.y
         if center and not top <= self.cursor < top + height:
             self.scroll_to(y=max(self.cursor - height // 2, 0), animate=False)
@@ -176,6 +181,11 @@ class LogView(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor, animate=False)
         elif self.cursor >= top + height:
             self.scroll_to(y=self.cursor - height + 1, animate=False)
+
+    @property
+    def _page_height(self) -> int:
+        """Rows of text on screen (the horizontal scrollbar takes one when shown)."""
+        return self.scrollable_content_region.height
 
     def _move(self, row: int) -> None:
         before = self.cursor
@@ -188,7 +198,7 @@ class LogView(ScrollView, can_focus=True):
         self._move(self.cursor + delta)
 
     def action_page(self, direction: int) -> None:
-        self._move(self.cursor + direction * max(self.size.height - 1, 1))
+        self._move(self.cursor + direction * max(self._page_height - 1, 1))
 
     def action_first(self) -> None:
         self._move(0)
@@ -198,7 +208,7 @@ class LogView(ScrollView, can_focus=True):
 
     def go_to_end(self) -> None:
         self.cursor = max(self.row_count - 1, 0)
-        self.scroll_to(y=max(self.row_count - self.size.height, 0), animate=False)
+        self.scroll_to(y=self.max_scroll_y, animate=False)
 
     def action_pan(self, delta: int) -> None:
         self.scroll_to(x=max(self.scroll_offset.x + delta, 0), animate=False)
@@ -216,23 +226,20 @@ class LogView(ScrollView, can_focus=True):
         body, body_width = self._body(line)
         if body_width > self._widest:
             self._widest = body_width
-            self.call_after_refresh(self._resize)
+            self.call_after_refresh(self._widen)
         x = self.scroll_offset.x
-        body = body.crop_extend(x, x + text_width, self.rich_style)
-        strip = Strip.join([gutter, body])
-        if row == self.cursor:
-            strip = strip.apply_style(self.get_component_rich_style("log-view--cursor"))
-        return strip
+        body = body.crop_extend(x, x + text_width, None)
+        cursor = self.get_component_rich_style("log-view--cursor") if row == self.cursor else None
+        segments = Segment.apply_style([*gutter, *body], style=self.rich_style, post_style=cursor)
+        return Strip(segments, width)
 
     def _gutter_strip(self, line: int) -> Strip:
         number = f"{line + 1:>{self._gutter - 3}} "
-        gutter_style = self.rich_style + self.get_component_rich_style("log-view--gutter")
+        gutter_style = self.get_component_rich_style("log-view--gutter")
         finding = self._marks.get(line)
         if finding is None:
-            return Strip([Segment(number, gutter_style), Segment("  ", self.rich_style)])
-        mark_style = self.rich_style + self.get_component_rich_style(
-            f"log-view--{finding.severity}"
-        )
+            return Strip([Segment(number, gutter_style), Segment("  ")])
+        mark_style = self.get_component_rich_style(f"log-view--{finding.severity}")
         return Strip(
             [Segment(number, gutter_style), Segment(MARKS[finding.severity] + " ", mark_style)]
         )
@@ -258,7 +265,7 @@ class LogView(ScrollView, can_focus=True):
         shown = display_line(decode(raw))
         if length > MAX_LINE_BYTES:
             shown += f" … (line continues: {length:,} bytes in all)"
-        text = Text(redact(shown), style=self.rich_style, no_wrap=True, end="")
+        text = Text(redact(shown), no_wrap=True, end="")
         finding = self._marks.get(line)
         if finding is not None:
             text.stylize(self.get_component_rich_style(f"log-view--{finding.severity}"))

@@ -6,8 +6,11 @@ at the SVGs before committing them.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.pilot import Pilot
 
+from tests.fixtures.logs import write_failed_run_log
 from tests.ui.cockpit_snapshot_app import make_app
 from tests.ui.conftest import settle
 
@@ -53,6 +56,17 @@ def test_help_on_doctor_80x24(snap_compare):
     assert snap_compare(app, press=["question_mark"], terminal_size=(80, 24), run_before=settle)
 
 
-def test_logs_placeholder_80x24(snap_compare):
+def test_logs_with_a_finding_selected_100x30(snap_compare, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a relative path keeps the status line the same everywhere
+    log = Path("runs/qlora-3b/output.log")
+    log.parent.mkdir(parents=True)
+    write_failed_run_log(log)
+    app = make_app(start_place="logs", log_target=str(log))
+    assert snap_compare(
+        app, press=["right_square_bracket"], terminal_size=(100, 30), run_before=settle
+    )
+
+
+def test_logs_without_a_log_80x24(snap_compare):
     app = make_app(start_place="logs")
     assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
