@@ -158,12 +158,14 @@ class LogFile:
                 break  # only an unfinished tail is left
 
     def _scan_tail(self) -> None:
+        """Scan the unfinished last line; whole lines not indexed yet are left to the index."""
+        self.tail_findings = []
         if self.size <= self.indexed_to:
-            self.tail_findings = []
             return
         raw = os.pread(self._fd, min(self.size - self.indexed_to, MAX_LINE_BYTES), self.indexed_to)
-        scanner = ChunkScanner(self._scanner.catalog)
-        self.tail_findings = scanner.feed(raw, len(self.line_starts))
+        if b"\n" not in raw:
+            scanner = ChunkScanner(self._scanner.catalog)
+            self.tail_findings = scanner.feed(raw, len(self.line_starts))
 
     def line_bytes(self, index: int) -> tuple[bytes, int]:
         """Raw bytes of line `index` (at most MAX_LINE_BYTES) and its full length."""

@@ -130,6 +130,9 @@ class LogsScreen(PlaceScreen):
         self._update_status()
         self._update_panel()
 
+    def _indexing(self) -> bool:
+        return any(not w.is_finished for w in self.workers if w.group == "log-index")
+
     @work(thread=True, exclusive=True, group="log-index", exit_on_error=False)
     def _index(self) -> None:
         worker = get_current_worker()
@@ -177,6 +180,8 @@ class LogsScreen(PlaceScreen):
             return
         change = log.poll()
         if change is None:
+            if not log.complete and not self._indexing():
+                self._index()  # appended while the last index pass was finishing
             return
         view = self.query_one(LogView)
         if change in ("truncated", "replaced"):

@@ -16,7 +16,13 @@ class LogStatus(Static):
     """File name, size, lines, indexing progress, findings, FOLLOW / FINDINGS ONLY."""
 
     DEFAULT_CSS = """
-    LogStatus { height: 1; padding: 0 1; background: $panel; }
+    LogStatus {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
     """
 
     def show(self, log: LogFile | None, *, following: bool, findings_only: bool) -> None:
