@@ -123,6 +123,18 @@ def test_ending_notes_say_what_happened_and_what_to_do():
     assert ending_note(_summary("stopped", reason="stopped at step 12"), True)[2] == "warning"
 
 
+def test_a_failed_runs_note_names_its_known_cause_and_where_l_opens_the_log(tmp_path):
+    lines = ["loading", "step 1", "warning: tokenizer.pad_token = tokenizer.eos_token"] * 40
+    lines += ["torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB"]
+    (tmp_path / "output.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    failed = replace(_summary("failed", reason="OutOfMemoryError"), run_dir=tmp_path)
+    _, message, _ = ending_note(failed, False)
+    assert "l opens the log at line 121: CUDA out of memory" in message
+    (tmp_path / "output.log").write_text("Killed\n", encoding="utf-8")
+    _, message, _ = ending_note(failed, False)  # the log changed: read again
+    assert "read the log with l" in message
+
+
 def test_only_an_ended_run_with_a_checkpoint_can_be_resumed(tmp_path):
     stopped = replace(_summary("stopped"), run_dir=tmp_path)
     assert not can_resume(stopped)
