@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
@@ -24,6 +24,7 @@ from cockpit.hardware.history import History
 from cockpit.hardware.snapshot import MachineSnapshot
 from cockpit.messages import HardwareSampled
 from cockpit.screens.places import PLACE_BY_MODE, PLACES
+from cockpit.settings import Settings
 
 if TYPE_CHECKING:
     from cockpit.doctor.finding import Finding
@@ -71,6 +72,7 @@ class CockpitApp(App[None]):
             for p in PLACES
         ),
         Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("comma", "settings", "Settings", key_display=",", show=False),
         Binding("q", "quit", "Quit"),
         Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True),
     ]
@@ -89,6 +91,8 @@ class CockpitApp(App[None]):
         start_place: str = "hardware",
         log_target: str | None = None,
         follow_log: bool = False,
+        settings: Settings | None = None,
+        startup_notes: Sequence[str] = (),
     ) -> None:
         if start_place not in PLACE_BY_MODE:
             raise ValueError(f"unknown place {start_place!r}; one of {', '.join(PLACE_BY_MODE)}")
@@ -109,12 +113,24 @@ class CockpitApp(App[None]):
         self._log_target = log_target
         self.follow_log = follow_log
         self.log_line: int | None = None
+        self.settings = settings or Settings()
+        self._startup_notes = list(startup_notes)
 
     def on_mount(self) -> None:
+        if self.settings.theme != self.theme:
+            if self.settings.theme in self.available_themes:
+                self.theme = self.settings.theme
+            else:
+                self._startup_notes.append(
+                    f"Unknown theme {self.settings.theme!r} in the settings; choose one in "
+                    "Settings (ctrl+p → Settings)."
+                )
+        for note in self._startup_notes:
+            self.notify(note, title="Settings", severity="warning", timeout=15, markup=False)
         # Sample after the first frame: opening NVML/psutil in the worker thread would
         # otherwise compete for the GIL with the first paint.
         self.call_after_refresh(self.request_sample)
-        self.set_interval(self.refresh_s, self.request_sample, name="hardware-tick")
+        self._tick = self.set_interval(self.refresh_s, self.request_sample, name="hardware-tick")
 
     def request_sample(self) -> None:
         """Start a sample unless the previous one is still running (then skip this tick)."""
@@ -183,6 +199,23 @@ class CockpitApp(App[None]):
         target, self._log_target = self._log_target, None
         return target
 
+    def action_settings(self) -> None:
+        """Open the Settings dialog."""
+        from cockpit.screens.settings import SettingsScreen
+
+        self.push_screen(SettingsScreen(self.settings), self._settings_saved)
+
+    def _settings_saved(self, settings: Settings | None) -> None:
+        if settings is None:
+            return
+        self.settings = settings
+        if settings.refresh_s != self.refresh_s:
+            self.refresh_s = settings.refresh_s
+            self._tick.stop()
+            self._tick = self.set_interval(
+                self.refresh_s, self.request_sample, name="hardware-tick"
+            )
+
     def action_help(self) -> None:
         """Open the help dialog for the current place."""
         from cockpit.screens.help import HelpScreen, collect_help
@@ -193,7 +226,7 @@ class CockpitApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Place keys and help do nothing while a dialog is open on top of a place.
         dialog_open = isinstance(self.screen, ModalScreen)
-        return not (dialog_open and action in {"switch_place", "help"})
+        return not (dialog_open and action in {"switch_place", "help", "settings"})
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for place in PLACES:
@@ -203,4 +236,9 @@ class CockpitApp(App[None]):
                 partial(self.switch_mode, place.mode),
             )
         yield SystemCommand("Help: keys", "List every key of this place", self.action_help)
+        yield SystemCommand(
+            "Settings  (,)",
+            "Refresh rate, runs folder, default profile, theme, start place",
+            self.action_settings,
+        )
         yield from super().get_system_commands(screen)

@@ -54,7 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     estimate.add_argument("--json", action="store_true", help="the estimate as JSON")
 
     train = sub.add_parser("train", help="pre-flight, start and follow a training run")
-    train.add_argument("profile", nargs="?", help="a profile file or listed name")
+    train.add_argument(
+        "profile",
+        nargs="?",
+        help="a profile file or listed name (default: settings default_profile)",
+    )
     train.add_argument("--detach", action="store_true", help="start it and return at once")
     train.add_argument("--force", action="store_true", help="start even if it won't fit")
     train.add_argument("--resume", metavar="RUN_ID", help="resume a run from its last checkpoint")
@@ -92,11 +96,10 @@ def _add_tui_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--refresh",
         type=_positive_float,
-        default=1.0,
         metavar="S",
-        help="hardware refresh interval in seconds (default 1)",
+        help="hardware refresh interval in seconds (default: settings, else 1)",
     )
-    parser.add_argument("--place", choices=PLACES, default="hardware", help="place to open")
+    parser.add_argument("--place", choices=PLACES, help="place to open (default: settings)")
 
 
 def _check_simulation(name: str | None) -> str | None:
@@ -174,8 +177,15 @@ def _run_runs_command(args: argparse.Namespace) -> int:
     if args.command == "stop":
         return train_cli.stop_main(args.run_id)
     if args.profile is None and args.resume is None:
-        print("cockpit train: give a PROFILE, or --resume RUN_ID", file=sys.stderr)
-        return 2
+        from cockpit.settings import load_settings, settings_path
+
+        args.profile = load_settings()[0].default_profile
+        if not args.profile:
+            print(
+                f"cockpit train: give a PROFILE, or set default_profile in {settings_path()}",
+                file=sys.stderr,
+            )
+            return 2
     return train_cli.train_main(
         args.profile, detach=args.detach, force=args.force, resume=args.resume
     )
@@ -202,6 +212,10 @@ def _run_tui(args: argparse.Namespace) -> int:
     if failed:
         return failed
     from cockpit.app import CockpitApp
+    from cockpit.settings import load_settings
+
+    settings, problems = load_settings()
+    place = "logs" if args.command == "logs" else args.place or settings.start_place
 
     def open_sampler():  # runs in the sampling thread: psutil/NVML load off the first frame
         from cockpit.hardware.sampler import open_sampler
@@ -210,11 +224,13 @@ def _run_tui(args: argparse.Namespace) -> int:
 
     app = CockpitApp(
         sampler_factory=open_sampler,
-        refresh_s=args.refresh,
+        refresh_s=args.refresh or settings.refresh_s,
         python=args.python,
-        start_place="logs" if args.command == "logs" else args.place,
+        start_place=place,
         log_target=target,
         follow_log=getattr(args, "follow", False),
+        settings=settings,
+        startup_notes=problems,
     )
     app.run()
     return app.return_code or 0
@@ -223,6 +239,10 @@ def _run_tui(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `cockpit` console script."""
     args = build_parser().parse_args(argv)
+    if args.command not in ("watch", "doctor", "estimate", "profiles", "explain"):
+        from cockpit.settings import apply_runs_dir, load_settings
+
+        apply_runs_dir(load_settings()[0])
     error = _check_simulation(getattr(args, "simulate", None))
     if error:
         print(error, file=sys.stderr)

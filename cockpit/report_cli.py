@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 from pathlib import Path
 
+from cockpit.atomic import write_atomic
 from cockpit.runs.store import RunDir, RunStoreError, find_run
 from engines.protocol import RUN_FILE
 
@@ -49,21 +49,6 @@ def resolve_target(target: str) -> RunDir | Path:
         raise ReportTargetError(f"{exc}; or give the path of a log file") from exc
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` via a temp file in the same folder, fsync and os.replace."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def report_main(target: str, output: str | None, python: str | None) -> int:
     """Build the post-mortem of `target`; print it, or write it to `output`. The exit code."""
     from cockpit.logs.report import build_report
@@ -85,7 +70,7 @@ def report_main(target: str, output: str | None, python: str | None) -> int:
         return EXIT_WRITTEN
     destination = Path(output).expanduser()
     try:
-        write_atomic(destination, text)
+        write_atomic(destination, text.encode("utf-8"))
     except OSError as exc:
         _error(f"cannot write {destination}: {exc.strerror or exc}; choose another -o FILE")
         return EXIT_NOTHING

@@ -1,0 +1,120 @@
+"""The user's settings: `<config dir>/settings.toml` (platformdirs, or $COCKPIT_CONFIG_DIR).
+
+    refresh_s = 1.0                # hardware refresh, seconds (0.2 … 60)
+    runs_dir = ""                  # where runs live; "" = <user data dir>/cockpit/runs
+    default_profile = "tiny-demo-cpu"  # preselected to launch; `cockpit train` without a name
+    theme = "textual-dark"         # any Textual theme (the Settings dialog lists them)
+    start_place = "hardware"       # hardware, doctor, profiles, runs or logs
+
+Command-line options and environment variables (COCKPIT_RUNS_DIR) win over the file. A
+bad value never stops cockpit: it is reported with what is allowed, and its default used.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import tomli_w
+
+from cockpit.atomic import write_atomic
+from cockpit.runs.store import RUNS_DIR_ENV
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+CONFIG_DIR_ENV = "COCKPIT_CONFIG_DIR"
+SETTINGS_FILE = "settings.toml"
+PLACES = ("hardware", "doctor", "profiles", "runs", "logs")
+REFRESH_RANGE = (0.2, 60.0)
+
+_HEADER = """\
+# cockpit settings. Edit here or in the app (ctrl+p → Settings). Every key is optional.
+# refresh_s: hardware refresh in seconds (0.2-60). runs_dir: where runs live ("" = default).
+# default_profile: preselected to launch. theme: a Textual theme. start_place: the first place.
+"""
+
+
+@dataclass(frozen=True)
+class Settings:
+    refresh_s: float = 1.0
+    runs_dir: str = ""
+    default_profile: str = "tiny-demo-cpu"
+    theme: str = "textual-dark"
+    start_place: str = "hardware"
+
+
+def config_dir() -> Path:
+    """`$COCKPIT_CONFIG_DIR`, else the platform's user config folder for cockpit."""
+    override = os.environ.get(CONFIG_DIR_ENV)
+    return Path(override).expanduser() if override else platformdirs.user_config_path("cockpit")
+
+
+def settings_path() -> Path:
+    return config_dir() / SETTINGS_FILE
+
+
+def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
+    """The settings, and a message per problem (each names the fix). Never raises."""
+    path = settings_path() if path is None else path
+    try:
+        with open(path, "rb") as handle:
+            raw = tomllib.load(handle)
+    except FileNotFoundError:
+        return Settings(), []
+    except (OSError, UnicodeDecodeError) as exc:
+        return Settings(), [f"{path}: cannot read it ({exc}); using the defaults."]
+    except tomllib.TOMLDecodeError as exc:
+        return Settings(), [
+            f"{path}: not valid TOML ({exc}); using the defaults. Fix the file, or delete "
+            "it and save from the Settings dialog."
+        ]
+    return _validated(raw, path)
+
+
+def _validated(raw: dict[str, Any], path: Path) -> tuple[Settings, list[str]]:
+    known = {f.name: f for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in raw.items():
+        if key not in known:
+            problems.append(f"{path}: unknown key {key!r} ignored; known: {', '.join(known)}.")
+            continue
+        problem = _problem(key, value)
+        if problem:
+            problems.append(f"{path}: {key} = {value!r}: {problem}; using the default.")
+        else:
+            values[key] = float(value) if key == "refresh_s" else value
+    return replace(Settings(), **values), problems
+
+
+def _problem(key: str, value: Any) -> str | None:
+    if key == "refresh_s":
+        low, high = REFRESH_RANGE
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return None if ok and low <= value <= high else f"must be a number from {low} to {high}"
+    if not isinstance(value, str):
+        return "must be a string (in quotes)"
+    if key == "start_place" and value not in PLACES:
+        return f"must be one of {', '.join(PLACES)}"
+    return None
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    """Write the settings atomically; raises OSError (nothing changed) when it cannot."""
+    path = settings_path() if path is None else path
+    write_atomic(path, (_HEADER + tomli_w.dumps(asdict(settings))).encode("utf-8"))
+    return path
+
+
+def apply_runs_dir(settings: Settings) -> None:
+    """Make the settings' runs folder the one every part of cockpit (and its engines) uses,
+    unless COCKPIT_RUNS_DIR was set by the user."""
+    if settings.runs_dir and not os.environ.get(RUNS_DIR_ENV):
+        os.environ[RUNS_DIR_ENV] = str(Path(settings.runs_dir).expanduser())

@@ -1,0 +1,80 @@
+"""The Settings dialog, a bad settings file at startup, and NO_COLOR."""
+
+from __future__ import annotations
+
+from cockpit.screens.settings import SettingsScreen
+from cockpit.settings import CONFIG_DIR_ENV, load_settings
+from tests.fixtures.logs import write_failed_run_log
+from tests.ui.cockpit_snapshot_app import make_app
+from tests.ui.conftest import screen_text, settle
+
+
+async def test_settings_save_apply_at_once_and_persist(tmp_path, monkeypatch):
+    monkeypatch.setenv(CONFIG_DIR_ENV, str(tmp_path / "config"))
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("comma")
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsScreen)
+        app.screen.query_one("#settings-refresh").value = "2.5"
+        app.screen.query_one("#settings-theme").value = "nord"
+        await pilot.pause()
+        assert app.theme == "nord"  # previewed while choosing
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, SettingsScreen)
+        assert app.refresh_s == 2.5 and app.theme == "nord"
+    saved, problems = load_settings(tmp_path / "config" / "settings.toml")
+    assert (saved.refresh_s, saved.theme, problems) == (2.5, "nord", [])
+
+
+async def test_escape_cancels_and_puts_the_theme_back(tmp_path, monkeypatch):
+    monkeypatch.setenv(CONFIG_DIR_ENV, str(tmp_path / "config"))
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        before = app.theme
+        await pilot.press("comma")
+        await pilot.pause()
+        app.screen.query_one("#settings-theme").value = "nord"
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.theme == before
+    assert not (tmp_path / "config" / "settings.toml").exists()
+
+
+async def test_a_bad_refresh_is_refused_with_the_range(tmp_path, monkeypatch):
+    monkeypatch.setenv(CONFIG_DIR_ENV, str(tmp_path / "config"))
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("comma")
+        await pilot.pause()
+        app.screen.query_one("#settings-refresh").value = "0"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsScreen)
+        assert any("between 0.2 and 60.0" in n.message for n in app._notifications)
+
+
+async def test_problems_in_the_settings_file_are_shown_at_startup():
+    app = make_app()
+    app._startup_notes.append("settings.toml: refresh_s = 'fast': must be a number")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        notes = [(n.title, n.message) for n in app._notifications]
+        assert ("Settings", "settings.toml: refresh_s = 'fast': must be a number") in notes
+
+
+async def test_no_color_still_tells_errors_apart_by_mark_and_word(tmp_path, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    log = tmp_path / "output.log"
+    line = write_failed_run_log(log)
+    app = make_app(start_place="logs", log_target=str(log))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.no_color
+        text = screen_text(app)
+        assert "1 finding (1 error)" in text and f"● line {line}" in text

@@ -1,0 +1,54 @@
+"""settings.toml: defaults, every bad value reported with its fix, atomic round trip."""
+
+from __future__ import annotations
+
+import os
+
+from cockpit.runs.store import RUNS_DIR_ENV
+from cockpit.settings import Settings, apply_runs_dir, load_settings, save_settings
+
+
+def test_no_file_means_defaults_and_no_complaint(tmp_path):
+    assert load_settings(tmp_path / "settings.toml") == (Settings(), [])
+
+
+def test_a_saved_file_reads_back_the_same(tmp_path):
+    path = tmp_path / "deep" / "settings.toml"
+    wanted = Settings(refresh_s=2.5, runs_dir="~/runs", default_profile="mine", theme="nord",
+                      start_place="logs")  # fmt: skip
+    save_settings(wanted, path)
+    assert load_settings(path) == (wanted, [])
+    assert path.read_text().startswith("# cockpit settings.")  # documented in place
+
+
+def test_each_bad_value_is_named_and_falls_back_alone(tmp_path):
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        'refresh_s = "fast"\nstart_place = "garage"\ntheme = 3\ncolour = "red"\n'
+        'default_profile = "qlora"\n'
+    )
+    settings, problems = load_settings(path)
+    assert settings == Settings(default_profile="qlora")  # the good value is kept
+    text = "\n".join(problems)
+    assert "refresh_s = 'fast': must be a number from 0.2 to 60.0" in text
+    assert "start_place = 'garage': must be one of hardware, doctor" in text
+    assert "theme = 3: must be a string" in text
+    assert "unknown key 'colour' ignored" in text
+
+
+def test_malformed_toml_or_binary_file_gives_defaults_and_says_how_to_fix(tmp_path):
+    path = tmp_path / "settings.toml"
+    path.write_text("refresh_s = \n")
+    settings, problems = load_settings(path)
+    assert settings == Settings() and "not valid TOML" in problems[0] and "delete" in problems[0]
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    assert load_settings(path)[0] == Settings()
+
+
+def test_runs_dir_applies_unless_the_environment_already_says(monkeypatch, tmp_path):
+    monkeypatch.delenv(RUNS_DIR_ENV, raising=False)
+    apply_runs_dir(Settings(runs_dir=str(tmp_path / "r")))
+    assert os.environ[RUNS_DIR_ENV] == str(tmp_path / "r")
+    monkeypatch.setenv(RUNS_DIR_ENV, "/from/env")
+    apply_runs_dir(Settings(runs_dir=str(tmp_path / "other")))
+    assert os.environ[RUNS_DIR_ENV] == "/from/env"
