@@ -239,8 +239,12 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def shipped_profiles_dir() -> Path:
-    """The repository's `profiles/` next to the package (a source checkout)."""
-    return Path(__file__).resolve().parent.parent / "profiles"
+    """The shipped profiles: `cockpit/shipped_profiles/` when installed from a wheel (the
+    repository's `profiles/` mapped there by pyproject.toml), else that `profiles/` next to
+    the package (a source checkout, editable install included)."""
+    package = Path(__file__).resolve().parent
+    installed = package / "shipped_profiles"
+    return installed if installed.is_dir() else package.parent / "profiles"
 
 
 def user_profiles_dir() -> Path:

@@ -22,7 +22,6 @@ import platformdirs
 import tomli_w
 
 from cockpit.atomic import write_atomic
-from cockpit.runs.store import RUNS_DIR_ENV
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -116,5 +115,7 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
 def apply_runs_dir(settings: Settings) -> None:
     """Make the settings' runs folder the one every part of cockpit (and its engines) uses,
     unless COCKPIT_RUNS_DIR was set by the user."""
+    from cockpit.runs.store import RUNS_DIR_ENV
+
     if settings.runs_dir and not os.environ.get(RUNS_DIR_ENV):
         os.environ[RUNS_DIR_ENV] = str(Path(settings.runs_dir).expanduser())
