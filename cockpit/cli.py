@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -238,6 +239,14 @@ def _run_tui(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `cockpit` console script."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `cockpit runs | head`: the reader left, nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.command not in ("watch", "doctor", "estimate", "profiles", "explain"):
         from cockpit.settings import apply_runs_dir, load_settings

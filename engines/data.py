@@ -49,9 +49,13 @@ class DataError(ValueError):
 
 
 def shipped_profiles_dir() -> Path:
+    """The shipped profiles: inside an installed wheel (cockpit/shipped_profiles), else the
+    source checkout's profiles/ beside the engines package."""
     import engines
 
-    return Path(engines.__file__).resolve().parent.parent / "profiles"
+    root = Path(engines.__file__).resolve().parent.parent
+    installed = root / "cockpit" / "shipped_profiles"
+    return installed if installed.is_dir() else root / "profiles"
 
 
 def resolve_data_path(text: str, folders: Sequence[Path] = ()) -> Path | str:

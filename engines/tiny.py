@@ -45,10 +45,10 @@ def cache_dir() -> Path:
 
 
 def demo_data_path() -> Path:
-    """The bundled demo data, found next to the engines package (profiles/data/demo.jsonl)."""
-    import engines
+    """The bundled demo data (data/demo.jsonl beside the shipped profiles)."""
+    from engines.data import shipped_profiles_dir
 
-    return Path(engines.__file__).resolve().parent.parent / "profiles" / "data" / "demo.jsonl"
+    return shipped_profiles_dir() / "data" / "demo.jsonl"
 
 
 def tiny_model_dir() -> Path:

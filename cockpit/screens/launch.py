@@ -70,7 +70,8 @@ class RunsScreen(RunActions):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one(RunList).border_title = "Runs"
-        self.query_one(LaunchPane).show_profiles(list_profiles())
+        default = self.cockpit.settings.default_profile
+        self.query_one(LaunchPane).show_profiles(list_profiles(), default)
         self.watch(self.cockpit, "snapshot", self._snapshot_changed)
         self.set_interval(LIST_REFRESH_S, self.request_list, name="runs-list")
         self.request_list()

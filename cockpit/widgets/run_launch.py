@@ -109,8 +109,8 @@ class LaunchPane(VerticalScroll):
         self.border_title = "New run"
         self.query_one("#launch-profiles").border_title = "Profile"
 
-    def show_profiles(self, entries: Sequence[ProfileEntry]) -> None:
-        """List these profiles (the default first), keeping the highlighted one."""
+    def show_profiles(self, entries: Sequence[ProfileEntry], default: str = "") -> None:
+        """List these profiles, keeping the highlighted one (at first: `default`, if listed)."""
         current = self.selected_entry
         self.entries = list(entries)
         options = self.query_one("#launch-profiles", OptionList)
@@ -126,7 +126,8 @@ class LaunchPane(VerticalScroll):
             missing = "No profiles found: create one in the Profiles place (3)."
             self.query_one("#launch-verdict", Static).update(Content.styled(missing, "$warning"))
         else:
-            keep = current.name if current is not None and current.name in names else names[0]
+            first = default if default in names else names[0]
+            keep = current.name if current is not None and current.name in names else first
             options.highlighted = names.index(keep)
 
     @property

@@ -12,7 +12,7 @@ import pytest
 
 from cockpit.runs.runjson import update_meta
 from cockpit.runs.store import RUNS_DIR_ENV, create_run
-from tests.e2e.tmux import Tmux, TmuxTimeout
+from tests.e2e.tmux import Tmux
 from tests.fixtures.logs import PLANTED_TOKEN, failed_run_lines
 from tests.runs_helpers import TINY
 
@@ -65,7 +65,7 @@ def test_read_a_failed_runs_log_then_follow_a_growing_file(failed_run, tmp_path)
         growing.write_text("epoch 1 started\n", encoding="utf-8")
         term.send("o")
         term.wait_for("Open log", timeout=10)
-        _type_into_prompt(term, str(growing))
+        term.type_into_prompt(str(growing), "runs/…/output.log")
         term.send("Enter")
         term.wait_for("growing.log", "epoch 1 started", "no known problems", timeout=10)
         term.send("f")
@@ -76,17 +76,3 @@ def test_read_a_failed_runs_log_then_follow_a_growing_file(failed_run, tmp_path)
         assert "CUDA error: out of memory" in screen
     finally:
         term.close()
-
-
-def _type_into_prompt(term: Tmux, text: str) -> None:
-    """Replace the prompt's text: clear it (its placeholder shows), then type."""
-    for _ in range(20):
-        term.send("C-u")
-        try:
-            term.wait_for("runs/…/output.log", timeout=0.5)  # the placeholder: it is empty
-        except TmuxTimeout:
-            continue
-        term.send(text)
-        term.wait_for(text[-30:], timeout=5)
-        return
-    raise TmuxTimeout(f"the prompt never emptied:\n{term.screen()}")

@@ -85,6 +85,23 @@ class Tmux:
             time.sleep(0.02)
         raise TmuxTimeout(f"the screen did not react to {key!r}; it was:\n{self.screen()}")
 
+    def type_into_prompt(self, text: str, placeholder: str) -> None:
+        """Replace an input's text: clear it until its `placeholder` shows, then type.
+
+        Keys sent before a dialog has focused its input are dropped (as they would be for
+        a person typing that fast), so clearing is repeated until it took.
+        """
+        for _ in range(20):
+            self.send("C-u")
+            try:
+                self.wait_for(placeholder, timeout=0.5)
+            except TmuxTimeout:
+                continue
+            self.send(text)
+            self.wait_for(text[-30:], timeout=5)
+            return
+        raise TmuxTimeout(f"the input never emptied; screen was:\n{self.screen()}")
+
     def wait_for(self, *texts: str, timeout: float = 15.0) -> str:
         return self.wait_until(lambda s: all(t in s for t in texts), timeout, f"{texts!r}")
 
