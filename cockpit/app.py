@@ -241,4 +241,28 @@ class CockpitApp(App[None]):
             "Refresh rate, runs folder, default profile, theme, start place",
             self.action_settings,
         )
+        yield from self._place_commands(screen)
         yield from super().get_system_commands(screen)
+
+    def _place_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every key the place offers right now, so no action needs its key remembered."""
+        place = PLACE_BY_MODE.get(self.current_mode)
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not active.enabled or not binding.description or binding.action in seen:
+                continue
+            ours = type(active.node).__module__.startswith("cockpit.")
+            if active.node is self or not ours:  # app keys are above; Textual's cursor keys
+                continue  # are not actions anyone looks up
+            if not binding.show and not isinstance(active.node, Screen):
+                continue
+            if binding.action.startswith(("app.", "screen.")):  # Textual's focus/copy keys
+                continue
+            seen.add(binding.action)
+            shown = binding.key_display or self.get_key_display(binding)
+            yield SystemCommand(
+                f"{binding.description}  ({shown})",
+                f"{place.title if place else 'This screen'}: {binding.description.lower()}",
+                partial(self.call_later, self.run_action, binding.action, active.node),
+            )

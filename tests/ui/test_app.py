@@ -154,3 +154,21 @@ async def test_help_from_the_command_palette_lists_the_place_keys():
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         assert "Re-run" in screen_text(app)
+
+
+async def test_every_place_action_is_in_the_command_palette(tmp_path):
+    from tests.fixtures.logs import write_failed_run_log
+
+    log = tmp_path / "output.log"
+    line = write_failed_run_log(log)
+    app = make_app(start_place="logs", log_target=str(log))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        titles = {c.title: c for c in app.get_system_commands(app.screen)}
+        for action in ("Next finding  (])", "Copy fix  (c)", "Follow  (f)", "Open  (o)",
+                       "Settings  (,)", "Go to Doctor  (2)"):  # fmt: skip
+            assert action in titles, sorted(titles)
+        assert not any(t.startswith(("Down", "Focus Next")) for t in titles)  # no cursor noise
+        titles["Next finding  (])"].callback()
+        await settle(pilot)
+        assert f"Line {line}" in screen_text(app)
