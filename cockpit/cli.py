@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     profiles = sub.add_parser("profiles", help="list profiles with their verdict for the card")
     profiles.add_argument("--gpu-gib", type=_positive_float, metavar="N", help="plan for N GiB")
     profiles.add_argument("--json", action="store_true", help="as a JSON list")
+    serve = sub.add_parser("serve", help="the same cockpit in a browser tab (localhost only)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, metavar="N", help="port (default 8000)")
+    _add_tui_options(serve)
     return parser
 
 
@@ -274,4 +278,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return report_main(args.target, args.output, args.python)
     if args.command in ("train", "runs", "stop"):
         return _run_runs_command(args)
+    if args.command == "serve":
+        from cockpit.serve import serve_main, tui_argv
+
+        return serve_main(args.host, args.port, tui_argv(args))
     return _run_tui(args)

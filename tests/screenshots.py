@@ -94,6 +94,10 @@ async def _next_finding(pilot: Pilot) -> None:
     await pilot.press("right_square_bracket")
 
 
+async def _open_settings(pilot: Pilot) -> None:
+    await pilot.press("comma")
+
+
 async def _all(scratch: Path) -> None:
     os.environ[CONFIG_DIR_ENV] = str(scratch / "config")  # shipped profiles only
     os.environ[RUNS_DIR_ENV] = str(scratch / "runs")  # only the fixture run
@@ -106,6 +110,7 @@ async def _all(scratch: Path) -> None:
         (lambda: make_app(start_place="runs"), "runs", (200, 50), prepare_live_run),
         (lambda: _logs_app(scratch), "logs", (120, 36), _next_finding),
         (lambda: make_app(seed_history_s=59), "help", (100, 30), _press_help),
+        (lambda: make_app(seed_history_s=59), "settings", (100, 30), _open_settings),
     ]
     for factory, name, size, prepare in shots:
         await _shoot(factory(), name, size, prepare)
@@ -119,6 +124,12 @@ def main() -> int:
         asyncio.run(_all(scratch))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    from tests.browser_shot import find_chromium, shoot
+
+    if find_chromium() is None:
+        print("chromium not found (apt-get install -y chromium): no screenshots/browser.png")
+    else:
+        shoot()
     converter = shutil.which("rsvg-convert")
     if converter is None:
         print("rsvg-convert not found (apt-get install librsvg2-bin): SVGs only")

@@ -1,0 +1,67 @@
+"""The real `cockpit serve` in headless Chromium: the page loads, the app draws, keys work."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.browser_shot import (
+    INSTALL_HINT,
+    Page,
+    find_chromium,
+    headless_chromium,
+    served_cockpit,
+)
+
+pytestmark = pytest.mark.e2e
+
+SIMULATE = ["--simulate", "rtx3050-4gb"]
+
+
+async def _walk_places(devtools_port: int, url: str) -> None:
+    page = await Page.attach(devtools_port)
+    try:
+        await page.open(url)
+        hardware = await page.wait_for("RTX 3050", "SIMULATED", "GPU processes")
+        assert "Target interpreter" not in hardware
+        await page.press("2")
+        doctor = await page.wait_for("Target interpreter")
+        assert "GPU processes" not in doctor
+        await page.press("1")
+        await page.wait_for("GPU processes")
+    finally:
+        await page.close()
+
+
+def test_browser_shows_the_app_and_keys_switch_places(tmp_path: Path) -> None:
+    if find_chromium() is None:
+        pytest.fail(INSTALL_HINT)
+    with (
+        served_cockpit(SIMULATE, tmp_path) as (url, log),
+        headless_chromium(tmp_path) as devtools_port,
+    ):
+        asyncio.run(_walk_places(devtools_port, url))
+        said = log.read_text()
+    assert "localhost only" in said
+    assert "ssh -L " in said
+    assert "Traceback" not in said
+
+
+async def _handshake(url: str, origin: str) -> int:
+    """The HTTP status a websocket handshake from a page at `origin` gets (101: accepted)."""
+    async with aiohttp.ClientSession() as http:
+        try:
+            ws = await http.ws_connect(f"{url}/ws?width=80&height=24", origin=origin)
+        except aiohttp.WSServerHandshakeError as refused:
+            return refused.status
+        await ws.close()
+        return 101
+
+
+def test_other_sites_pages_cannot_open_a_session(tmp_path: Path) -> None:
+    with served_cockpit(SIMULATE, tmp_path) as (url, _log):
+        assert asyncio.run(_handshake(url, "http://evil.example")) == 403
+        assert asyncio.run(_handshake(url, url)) == 101
