@@ -6,9 +6,10 @@ directory, an unreadable or non-UTF-8 file, or malformed TOML comes back as
 Writing raises `ProfileSaveError` with such a message; the caller keeps its raw dict, so
 nothing typed is lost.
 
-Where profiles live: the shipped ones in the repository's `profiles/` (found next to the
-package in a source checkout), the user's in `<config dir>/profiles` (platformdirs, or
-`$COCKPIT_CONFIG_DIR/profiles`). A user file with the same file name shadows a shipped one.
+Where profiles live: the shipped ones in the repository's `profiles/` (a wheel installs them
+inside the package as `cockpit/shipped_profiles/`), the user's in `<config dir>/profiles`
+(platformdirs, or `$COCKPIT_CONFIG_DIR/profiles`). A user file with the same file name
+shadows a shipped one.
 
 Saving: tomli-w writes the values in the documented key order (top-level keys, then
 [model], [lora], [data], [train], [grpo], [env], [hardware]; unknown keys are kept after
@@ -21,24 +22,23 @@ previous version is kept as `NAME.toml.bak`.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import os
 import re
-import shutil
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import platformdirs
 import tomli_w
 
+from cockpit.atomic import write_atomic
 from cockpit.profile import SECTIONS, TINY_DEMO_MODEL, ModelSection, Profile, table_keys
 from cockpit.profile_files import read_profile_text, toml_error_message, unserialisable
 from cockpit.profile_validate import Problem, parse_profile, profile_to_raw
+from cockpit.settings import CONFIG_DIR_ENV as CONFIG_DIR_ENV  # re-exported for callers
+from cockpit.settings import config_dir
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -47,7 +47,6 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 DEFAULT_PROFILE = "tiny-demo-cpu"
 """File name (without .toml) of the profile cockpit opens when none is chosen."""
-CONFIG_DIR_ENV = "COCKPIT_CONFIG_DIR"
 """Overrides the user config dir (profiles go in its `profiles/`); used by tests and demos."""
 
 Origin = Literal["shipped", "user"]
@@ -179,28 +178,13 @@ def _as_comments(header: str) -> str:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, keep the old file as .bak, os.replace."""
+    """Atomic replace (see cockpit.atomic), keeping the old file as .bak."""
     if path.is_dir():
         raise ProfileSaveError(f"cannot save {path}: it is a directory; choose a .toml file name")
-    tmp: str | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        if path.exists():
-            shutil.copy2(path, path.with_name(path.name + ".bak"))
-        os.replace(tmp, path)
-        tmp = None
+        write_atomic(path, data, backup=True)
     except OSError as exc:
         raise ProfileSaveError(_save_failure(path, exc)) from exc
-    finally:
-        if tmp is not None:
-            _remove_quietly(Path(tmp))
-    _fsync_dir(path.parent)
 
 
 def _save_failure(path: Path, exc: OSError) -> str:
@@ -212,27 +196,6 @@ def _save_failure(path: Path, exc: OSError) -> str:
             "folder writable; your edits are not lost"
         )
     return f"cannot save {path}: {reason}; your edits are not lost"
-
-
-def _remove_quietly(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        path.unlink()
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename itself durable (POSIX only; Windows cannot open a directory)."""
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # -- where profiles live --------------------------------------------------------------
@@ -249,9 +212,7 @@ def shipped_profiles_dir() -> Path:
 
 def user_profiles_dir() -> Path:
     """`<user config dir>/profiles`, or `$COCKPIT_CONFIG_DIR/profiles`."""
-    override = os.environ.get(CONFIG_DIR_ENV)
-    base = Path(override).expanduser() if override else platformdirs.user_config_path("cockpit")
-    return base / "profiles"
+    return config_dir() / "profiles"
 
 
 def profile_dirs() -> list[tuple[Origin, Path]]:
