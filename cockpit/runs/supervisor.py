@@ -290,19 +290,25 @@ def stop_run(
         return summarize_dir(run)
     update_meta(run.run_json, stop_requested=time.time())
     say = on_step or (lambda text: None)
-    steps = _stop_steps(run, pid, pgid if isinstance(pgid, int) else None, grace_s, term_s)
-    if _escalate(run, pid, steps, say):
+    # This launch's processes, taken now: a resume may start new ones under the same run
+    # directory while we wait, and those must be neither waited for nor signalled.
+    launch = frozenset(procs.run_processes(run.path)) - {pid}
+    steps = _stop_steps(pid, pgid if isinstance(pgid, int) else None, launch, grace_s, term_s)
+    if _escalate(run, pid, launch, steps, say):
         _wait_until(lambda: _exit_recorded(run), 2.0)
     elif not _exit_recorded(run):  # SIGKILL took the reaper too: record the kill for it
         update_meta(run.run_json, signal=procs.signal_name(procs.kill_signal()), ended=time.time())
     return summarize_dir(run)
 
 
-def _escalate(run: RunDir, pid: int, steps: list[_Step], say: Callable[[str], None]) -> bool:
-    """Run the steps until the run's processes are gone; True if they went before the last."""
+def _escalate(
+    run: RunDir, pid: int, launch: frozenset[int], steps: list[_Step], say: Callable[[str], None]
+) -> bool:
+    """Run the steps until the launch's processes are gone; True if they went before the last."""
 
     def gone() -> bool:
-        return not procs.process_alive(pid, run.id) and not procs.run_processes(run.path)
+        alive = procs.process_alive(pid, run.id) or any(procs.process_alive(p) for p in launch)
+        return not alive
 
     for text, act, timeout in steps[:-1]:
         act()
@@ -317,14 +323,14 @@ def _escalate(run: RunDir, pid: int, steps: list[_Step], say: Callable[[str], No
 
 
 def _stop_steps(
-    run: RunDir, pid: int, pgid: int | None, grace_s: float, term_s: float
+    pid: int, pgid: int | None, launch: frozenset[int], grace_s: float, term_s: float
 ) -> list[_Step]:
     """(what was done, how, how long to wait for the engine to go) for each escalation."""
 
     def to_all(sig: int) -> Callable[[], bool]:
         def send() -> bool:
             sent = procs.signal_group(pgid, sig) or procs.send_signal(pid, sig)
-            for other in procs.run_processes(run.path):  # ranks in sessions of their own
+            for other in launch:  # ranks in sessions of their own, the reaper
                 sent = procs.send_signal(other, sig) or sent
             return sent
 

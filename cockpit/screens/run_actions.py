@@ -191,6 +191,7 @@ class RunActions(PlaceScreen):
                 severity="warning",
             )
             return
+        self._stopping.discard(summary.id)  # that stop is over: this is a new launch
         self.say(f"Resuming {summary.id} from its last checkpoint…")
         self._resume(summary.id, summary.run_dir.parent, self.gpu_sizes())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 
 import pytest
@@ -113,6 +114,28 @@ def test_stop_reaches_ranks_in_sessions_of_their_own(fake_engine):
     wait_for(lambda: len(run_processes(run.path)) == 3, what="reaper, engine and rank")
     summary = stop_run(run.id, grace_s=0.3, term_s=5)
     assert summary.status == "stopped" and run_processes(run.path) == []
+
+
+def test_a_stop_leaves_alone_a_launch_that_starts_while_it_waits(fake_engine):
+    """Resume right after a stop: the new engine shares the run directory, and the stop still
+    escalating on the old one must neither wait for it nor signal it."""
+    fake_engine("steps=1,then=stubborn")
+    run = _start()
+    wait_for(lambda: "waiting to be stopped" in "".join(output_tail(run, 3)), what="the hang")
+    newcomers: list[subprocess.Popen] = []
+    looks_resumed = [sys.executable, "-c", "import time; time.sleep(60)", "run", str(run.path)]
+
+    def resume_meanwhile(_text: str) -> None:
+        if not newcomers:  # `... run RUN_DIR`, as a resumed engine's command line reads
+            newcomers.append(subprocess.Popen(looks_resumed))
+
+    try:
+        summary = stop_run(run.id, grace_s=0.2, term_s=0.2, on_step=resume_meanwhile)
+        assert summary.signal == "SIGKILL"  # the old launch was stopped the hard way…
+        assert newcomers[0].poll() is None  # …and the new one never got a signal
+    finally:
+        newcomers[0].kill()
+        newcomers[0].wait()
 
 
 def test_stopping_a_finished_run_changes_nothing(fake_engine):
