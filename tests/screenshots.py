@@ -13,7 +13,9 @@ shows real findings with their fixes.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -116,6 +118,35 @@ async def _all(scratch: Path) -> None:
         await _shoot(factory(), name, size, prepare)
 
 
+def _png_with_chromium(chromium: str, svg: Path) -> None:
+    """Rasterise one SVG at its own size (Chromium keeps leading spaces; rsvg drops them)."""
+    match = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg.read_text(encoding="utf-8"))
+    assert match, f"{svg} has no viewBox"
+    width, height = (math.ceil(float(v)) for v in match.groups())
+    flags = ["--headless=new", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+             "--host-resolver-rules=MAP * ~NOTFOUND"]  # fmt: skip
+    if os.geteuid() == 0:
+        flags.append("--no-sandbox")  # Chromium refuses root with its sandbox
+    subprocess.run(
+        [chromium, *flags, f"--window-size={width},{height}",
+         f"--screenshot={svg.with_suffix('.png')}", svg.resolve().as_uri()],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+
+
+def _pngs(chromium: str | None) -> None:
+    converter = shutil.which("rsvg-convert")
+    if chromium is None and converter is None:
+        print("neither chromium nor rsvg-convert found (apt-get install chromium): SVGs only")
+        return
+    for svg in sorted(OUT.glob("*.svg")):
+        if chromium is not None:
+            _png_with_chromium(chromium, svg)
+        else:
+            subprocess.run([converter, str(svg), "-o", str(svg.with_suffix(".png"))], check=True)
+        print(f"screenshots/{svg.with_suffix('.png').name}")
+
+
 def main() -> int:
     OUT.mkdir(exist_ok=True)
     scratch = Path(tempfile.gettempdir()) / "cockpit-demo"  # a short path reads better
@@ -126,17 +157,12 @@ def main() -> int:
         shutil.rmtree(scratch, ignore_errors=True)
     from tests.browser_shot import find_chromium, shoot
 
-    if find_chromium() is None:
+    chromium = find_chromium()
+    if chromium is None:
         print("chromium not found (apt-get install -y chromium): no screenshots/browser.png")
     else:
         shoot()
-    converter = shutil.which("rsvg-convert")
-    if converter is None:
-        print("rsvg-convert not found (apt-get install librsvg2-bin): SVGs only")
-        return 0
-    for svg in sorted(OUT.glob("*.svg")):
-        subprocess.run([converter, str(svg), "-o", str(svg.with_suffix(".png"))], check=True)
-        print(f"screenshots/{svg.with_suffix('.png').name}")
+    _pngs(chromium)
     return 0
 
 
