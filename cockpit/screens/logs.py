@@ -71,6 +71,10 @@ class LogsScreen(PlaceScreen):
         yield Input(placeholder="search (enter: next, escape: close)", id="log-search")
         yield LogFindingPanel(id="log-finding")
 
+    def say(self, message: str, **kwargs) -> None:
+        """A notification in plain text: paths, search terms and log text hold brackets."""
+        self.notify(message, markup=False, **kwargs)
+
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#log-search").display = False
@@ -104,7 +108,7 @@ class LogsScreen(PlaceScreen):
             path = resolve_log_target(target)
             log = LogFile(path)
         except LogOpenError as error:
-            self.notify(str(error), title="Cannot open log", severity="error", timeout=10)
+            self.say(str(error), title="Cannot open log", severity="error", timeout=10)
             return
         if self.log_file is not None:
             self.log_file.close()
@@ -117,7 +121,7 @@ class LogsScreen(PlaceScreen):
         self._show_state()
         self._index()
         if log.binary:
-            self.notify(
+            self.say(
                 f"{log.path.name} looks like a binary file; shown as text, best effort.",
                 severity="warning",
             )
@@ -186,10 +190,10 @@ class LogsScreen(PlaceScreen):
         view = self.query_one(LogView)
         if change in ("truncated", "replaced"):
             note = "was truncated" if change == "truncated" else "was replaced (rotated)"
-            self.notify(f"{log.path.name} {note}; reading it again from the start.")
+            self.say(f"{log.path.name} {note}; reading it again from the start.")
             view.show(log)
         elif change == "deleted":
-            self.notify(
+            self.say(
                 f"{log.path.name} was deleted; what was read stays on screen.", severity="warning"
             )
         view.reindexed()
@@ -240,13 +244,13 @@ class LogsScreen(PlaceScreen):
         view = self.query_one(LogView)
         needle = view.search or self.query_one("#log-search", Input).value
         if self.log_file is None or not needle:
-            self.notify("Press / to search first.", severity="warning")
+            self.say("Press / to search first.", severity="warning")
             return
         current = view.cursor_line or 0
         line = self.log_file.find(needle, current, backwards=backwards)
         if line is None:
             where = "above" if backwards else "below"
-            self.notify(f"No more '{needle}' {where} line {current + 1:,}.", severity="warning")
+            self.say(f"No more '{needle}' {where} line {current + 1:,}.", severity="warning")
             return
         if view.findings_only:
             view.set_findings_only(False)
@@ -258,7 +262,7 @@ class LogsScreen(PlaceScreen):
         view = self.query_one(LogView)
         findings = [] if self.log_file is None else self.log_file.all_findings
         if not findings:
-            self.notify("No known problems found in this log.", severity="information")
+            self.say("No known problems found in this log.", severity="information")
             return
         current = view.cursor_line if view.cursor_line is not None else -1
         lines = [m.line - 1 for m in findings]
@@ -266,7 +270,7 @@ class LogsScreen(PlaceScreen):
         target = (min(ahead) if direction > 0 else max(ahead)) if ahead else None
         if target is None:
             target = lines[0] if direction > 0 else lines[-1]
-            self.notify(
+            self.say(
                 "Wrapped around to the " + ("first" if direction > 0 else "last") + " finding."
             )
         if self.following:
@@ -281,12 +285,10 @@ class LogsScreen(PlaceScreen):
     def action_copy_fix(self) -> None:
         finding = self.query_one(LogFindingPanel).finding
         if finding is None:
-            self.notify(
-                "Put the cursor on a finding first (] jumps to the next).", severity="warning"
-            )
+            self.say("Put the cursor on a finding first (] jumps to the next).", severity="warning")
             return
         self.app.copy_to_clipboard(finding.fix)
-        self.notify(f"Copied the fix for {finding.title} (line {finding.line:,}).")
+        self.say(f"Copied the fix for {finding.title} (line {finding.line:,}).")
 
     def action_open(self) -> None:
         current = "" if self.log_file is None else str(self.log_file.path)

@@ -172,3 +172,15 @@ async def test_odd_files_are_shown_best_effort(tmp_path, content, shown):
         await pilot.press("end", "right_square_bracket", "slash", "x", "enter")
         await pilot.pause()
         assert isinstance(app.screen, LogsScreen)
+
+
+async def test_a_search_term_with_brackets_is_said_back_as_typed(failed_log):
+    path, _ = failed_log
+    app = make_app(start_place="logs", log_target=str(path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#log-search").value = "[rank0]"
+        await pilot.press("slash", "enter")
+        await pilot.pause()
+        notes = [n for n in app._notifications if "[rank0]" in n.message]
+        assert notes and not notes[-1].markup  # shown as typed, not parsed as a style tag
