@@ -118,4 +118,14 @@ def apply_runs_dir(settings: Settings) -> None:
     from cockpit.runs.store import RUNS_DIR_ENV
 
     if settings.runs_dir and not os.environ.get(RUNS_DIR_ENV):
-        os.environ[RUNS_DIR_ENV] = str(Path(settings.runs_dir).expanduser())
+        set_runs_dir(settings.runs_dir)
+
+
+def set_runs_dir(runs_dir: str) -> None:
+    """Point this process and the engines it starts at `runs_dir` ("" = the default)."""
+    from cockpit.runs.store import RUNS_DIR_ENV
+
+    if runs_dir:
+        os.environ[RUNS_DIR_ENV] = str(Path(runs_dir).expanduser())
+    else:
+        os.environ.pop(RUNS_DIR_ENV, None)

@@ -11,29 +11,13 @@ import contextlib
 import json
 import sys
 from dataclasses import asdict
-from pathlib import Path
 from typing import TextIO
 
 from cockpit.knowledge.matcher import Match, scan_file
-from cockpit.logs.text import decode
 
 EXIT_CLEAN = 0
 EXIT_ERRORS = 1
 EXIT_UNREADABLE = 2
-
-
-def decode_log(data: bytes) -> str:
-    """Text of a whole log's bytes, decoded line by line (see cockpit.logs.text.decode)."""
-    return "\n".join(decode(line) for line in data.split(b"\n"))
-
-
-def read_log(path: str) -> str:
-    """The decoded text of the log at `path`; raises OSError with a readable reason."""
-    target = Path(path)
-    if target.is_dir():
-        raise IsADirectoryError(f"{path} is a directory, not a log file")
-    text = decode_log(target.read_bytes())
-    return text.replace("\r\n", "\n")
 
 
 def _human(matches: list[Match], path: str, out: TextIO) -> None:

@@ -150,10 +150,10 @@ class LogFile:
         self._scan_tail()
         return True
 
-    def index_all(self) -> None:
-        """Index everything there is now (tests, small files)."""
+    def index_all(self, max_bytes: int = CHUNK_BYTES) -> None:
+        """Index everything there is now, `max_bytes` at a time (tests, small files)."""
         while not self.complete:
-            chunk = self.next_chunk()
+            chunk = self.next_chunk(max_bytes)
             if chunk.end == chunk.start or not self.apply(chunk):
                 break  # only an unfinished tail is left
 

@@ -6,9 +6,7 @@ applies at once (refresh rate, runs folder, theme); the start place is for next 
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on
@@ -18,8 +16,14 @@ from textual.containers import Grid, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
-from cockpit.runs.store import RUNS_DIR_ENV
-from cockpit.settings import PLACES, REFRESH_RANGE, Settings, save_settings, settings_path
+from cockpit.settings import (
+    PLACES,
+    REFRESH_RANGE,
+    Settings,
+    save_settings,
+    set_runs_dir,
+    settings_path,
+)
 
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
@@ -114,10 +118,7 @@ class SettingsScreen(ModalScreen[Settings | None]):
                         markup=False)  # fmt: skip
             return
         if settings.runs_dir != self.current.runs_dir:
-            if settings.runs_dir:
-                os.environ[RUNS_DIR_ENV] = str(Path(settings.runs_dir).expanduser())
-            else:
-                os.environ.pop(RUNS_DIR_ENV, None)
+            set_runs_dir(settings.runs_dir)
         self.notify(f"Saved to {path}", markup=False)
         self.dismiss(settings)
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from cockpit.screens.settings import SettingsScreen
 from cockpit.settings import CONFIG_DIR_ENV, load_settings
 from tests.fixtures.logs import write_failed_run_log
@@ -9,13 +13,23 @@ from tests.ui.cockpit_snapshot_app import make_app
 from tests.ui.conftest import screen_text, settle
 
 
-async def test_settings_save_apply_at_once_and_persist(tmp_path, monkeypatch):
+@pytest.fixture
+def config(tmp_path, monkeypatch) -> Path:
+    """A scratch config folder: the tests never read or write the user's settings."""
     monkeypatch.setenv(CONFIG_DIR_ENV, str(tmp_path / "config"))
+    return tmp_path / "config"
+
+
+async def _open_settings(pilot) -> None:
+    await settle(pilot)
+    await pilot.press("comma")
+    await pilot.pause()
+
+
+async def test_settings_save_apply_at_once_and_persist(config):
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("comma")
-        await pilot.pause()
+        await _open_settings(pilot)
         assert isinstance(app.screen, SettingsScreen)
         app.screen.query_one("#settings-refresh").value = "2.5"
         app.screen.query_one("#settings-theme").value = "nord"
@@ -25,33 +39,27 @@ async def test_settings_save_apply_at_once_and_persist(tmp_path, monkeypatch):
         await pilot.pause()
         assert not isinstance(app.screen, SettingsScreen)
         assert app.refresh_s == 2.5 and app.theme == "nord"
-    saved, problems = load_settings(tmp_path / "config" / "settings.toml")
+    saved, problems = load_settings(config / "settings.toml")
     assert (saved.refresh_s, saved.theme, problems) == (2.5, "nord", [])
 
 
-async def test_escape_cancels_and_puts_the_theme_back(tmp_path, monkeypatch):
-    monkeypatch.setenv(CONFIG_DIR_ENV, str(tmp_path / "config"))
+async def test_escape_cancels_and_puts_the_theme_back(config):
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
         before = app.theme
-        await pilot.press("comma")
-        await pilot.pause()
+        await _open_settings(pilot)
         app.screen.query_one("#settings-theme").value = "nord"
         await pilot.pause()
         await pilot.press("escape")
         await pilot.pause()
         assert app.theme == before
-    assert not (tmp_path / "config" / "settings.toml").exists()
+    assert not (config / "settings.toml").exists()
 
 
-async def test_a_bad_refresh_is_refused_with_the_range(tmp_path, monkeypatch):
-    monkeypatch.setenv(CONFIG_DIR_ENV, str(tmp_path / "config"))
+async def test_a_bad_refresh_is_refused_with_the_range(config):
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("comma")
-        await pilot.pause()
+        await _open_settings(pilot)
         app.screen.query_one("#settings-refresh").value = "0"
         await pilot.press("ctrl+s")
         await pilot.pause()

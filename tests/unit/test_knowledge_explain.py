@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.knowledge.explain import decode_log, explain_main
+from cockpit.knowledge.explain import explain_main
+from cockpit.logs.text import decode
 
 OOM = "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB"
 
@@ -93,7 +94,7 @@ def test_bad_inputs_never_raise(
 
 
 def test_gbk_log_is_decoded_readably() -> None:
-    text = decode_log("训练开始：第 1 步\n".encode("gbk"))
+    text = decode("训练开始：第 1 步\n".encode("gbk"))
     assert "训练开始" in text
 
 

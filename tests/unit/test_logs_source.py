@@ -6,16 +6,13 @@ import os
 
 import pytest
 
-from cockpit.logs.source import MAX_LINE_BYTES, LogFile, LogOpenError
+from cockpit.logs.source import CHUNK_BYTES, MAX_LINE_BYTES, LogFile, LogOpenError
 from cockpit.logs.text import display_line, looks_binary
 
 
-def _indexed(path, chunk: int | None = None) -> LogFile:
+def _indexed(path, chunk: int = CHUNK_BYTES) -> LogFile:
     log = LogFile(path)
-    while not log.complete:
-        piece = log.next_chunk(chunk) if chunk else log.next_chunk()
-        if piece.end == piece.start or not log.apply(piece):
-            break
+    log.index_all(chunk)
     return log
 
 
@@ -40,16 +37,9 @@ def test_an_unfinished_last_line_is_shown_and_scanned_until_it_is_finished(tmp_p
     with open(path, "ab") as out:
         out.write(b"\nthree\n")
     assert log.poll() == "grew"
-    _continue(log)
+    log.index_all()
     assert log.line_count == 3
     assert [(m.id, m.line) for m in log.all_findings] == [("cuda_oom", 2)]  # not twice
-
-
-def _continue(log: LogFile) -> None:
-    while not log.complete:
-        piece = log.next_chunk()
-        if piece.end == piece.start or not log.apply(piece):
-            break
 
 
 def test_truncation_rotation_and_deletion_are_reported_once(tmp_path):
@@ -60,12 +50,12 @@ def test_truncation_rotation_and_deletion_are_reported_once(tmp_path):
     path.write_text("x\n", encoding="utf-8")
     assert log.poll() == "truncated"
     assert log.indexed_to == 0  # re-read from the start
-    _continue(log)
+    log.index_all()
     assert log.line(0) == "x"
     os.replace(path, tmp_path / "a.log.1")
     path.write_text("new\n", encoding="utf-8")
     assert log.poll() == "replaced"
-    _continue(log)
+    log.index_all()
     assert log.line(0) == "new"
     path.unlink()
     assert log.poll() == "deleted"
