@@ -8,6 +8,7 @@ else the largest GPU detected.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from typing import Any, TextIO
 
@@ -43,6 +44,12 @@ def estimate_main(
     from cockpit.profile_validate import describe_problems
 
     out = out or sys.stdout
+    if gpu_gib is not None and not (math.isfinite(gpu_gib) and gpu_gib > 0):
+        print(
+            f"cockpit estimate: --gpu-gib must be a finite number > 0, got {gpu_gib}",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
     loaded = load_profile_file(path)
     if loaded.profile is None:
         print(loaded.error or describe_problems(loaded.problems), file=sys.stderr)

@@ -46,20 +46,25 @@ def lora_targets(spec: ModelSpec, target_modules: str | tuple[str, ...]) -> Lora
     return LoraTargets(chosen, outside, unknown)
 
 
-def matrix_shapes(spec: ModelSpec, lora: LoraSection) -> list[tuple[int, int]]:
-    """(rows, cols) of every A and B matrix LoRA adds, one entry per distinct shape use."""
+Shapes = list[tuple[int, int, int]]
+"""(rows, cols, how many) of trainable matrices: one entry per distinct use, never one per
+layer, so the work stays the same for 2 layers or 10,000."""
+
+
+def matrix_shapes(spec: ModelSpec, lora: LoraSection) -> Shapes:
+    """(rows, cols, count) of the A and B matrices LoRA adds (count: one per layer)."""
     targets = lora_targets(spec, lora.target_modules)
-    r, h, v = lora.r, spec.hidden_size, spec.vocab_size
-    shapes: list[tuple[int, int]] = []
+    r, h, v, n = lora.r, spec.hidden_size, spec.vocab_size, spec.num_layers
+    shapes: Shapes = []
     for module in targets.layer_modules:
-        shapes += [(r, module.in_features), (module.out_features, r)] * spec.num_layers
+        shapes += [(r, module.in_features, n), (module.out_features, r, n)]
     if "lm_head" in targets.outside:
-        shapes += [(r, h), (v, r)]
+        shapes += [(r, h, 1), (v, r, 1)]
     if "embed_tokens" in targets.outside:
-        shapes += [(r, v), (h, r)]
+        shapes += [(r, v, 1), (h, r, 1)]
     return shapes
 
 
 def lora_params(spec: ModelSpec, lora: LoraSection) -> int:
     """Trainable parameters PEFT creates for this LoRA setting (what it prints as trainable)."""
-    return sum(rows * cols for rows, cols in matrix_shapes(spec, lora))
+    return sum(rows * cols * count for rows, cols, count in matrix_shapes(spec, lora))

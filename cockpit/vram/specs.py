@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -163,14 +164,55 @@ class ResolvedModel:
         return {"source": self.source, **self.spec.to_json()}
 
 
-def _int(config: dict[str, Any], *keys: str, default: int | None = None) -> int:
+_LIMITS = {
+    "num_hidden_layers": 10_000,
+    "n_layer": 10_000,
+    "hidden_size": 1_000_000,
+    "n_embd": 1_000_000,
+    "d_model": 1_000_000,
+    "vocab_size": 100_000_000,
+}
+"""Sizes no real model comes near: a config.json above them is damaged or hostile (a billion
+layers would make every layer-sized number meaningless)."""
+_DEFAULT_LIMIT = 100_000_000
+"""For the other sizes read (heads, head_dim, intermediate size, positions)."""
+MAX_PARAMS = 10**14
+"""No trainable model has more parameters than this (the largest today have ~2 * 10^12)."""
+
+
+def _check_limit(key: str, value: object, where: str) -> None:
+    """Refuse a number far beyond any real model, naming the key and the value read."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    limit = _LIMITS.get(key, _DEFAULT_LIMIT)
+    if value > limit:
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        raise UnknownModel(
+            f"{where} says {key} = {shown}; that is not a real model (no model has more "
+            f"than {limit:,}) — check the file"
+        )
+
+
+def _int(
+    config: dict[str, Any], *keys: str, default: int | None = None, where: str = "config.json"
+) -> int:
     for key in keys:
         value = config.get(key)
+        _check_limit(key, value, where)
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value
     if default is None:
-        raise UnknownModel(f"config.json has no usable {keys[0]!r}")
+        raise UnknownModel(f"{where} has no usable {keys[0]!r}")
     return default
+
+
+def _check_params(spec: ModelSpec, where: str) -> ModelSpec:
+    if spec.params > MAX_PARAMS:
+        raise UnknownModel(
+            f"{where} describes a model of {spec.params:.3g} parameters; that is not a "
+            f"real model (no model has more than {MAX_PARAMS:.0e}) — check the file"
+        )
+    return spec
 
 
 def text_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -185,26 +227,29 @@ def text_config(config: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def spec_from_config(config: dict[str, Any], name: str) -> ModelSpec:
-    """A spec from config.json values; unknown decoder types are read as Llama-style."""
+def spec_from_config(config: dict[str, Any], name: str, where: str = "config.json") -> ModelSpec:
+    """A spec from config.json values; unknown decoder types are read as Llama-style.
+
+    Raises ``UnknownModel`` for a missing size or one far beyond any real model."""
     config = text_config(config)
+    size = partial(_int, config, where=where)
     model_type = str(config.get("model_type", "llama"))
     traits = _TRAITS.get(model_type, {})
-    hidden = _int(config, "hidden_size", "n_embd", "d_model")
-    heads = _int(config, "num_attention_heads", "n_head")
+    hidden = size("hidden_size", "n_embd", "d_model")
+    heads = size("num_attention_heads", "n_head")
     tied = config.get("tie_word_embeddings", traits.get("tied", False))
-    return ModelSpec(
+    spec = ModelSpec(
         name=name,
         model_type=model_type,
         hidden_size=hidden,
-        num_layers=_int(config, "num_hidden_layers", "n_layer"),
+        num_layers=size("num_hidden_layers", "n_layer"),
         num_heads=heads,
-        num_kv_heads=_int(config, "num_key_value_heads", default=heads),
-        head_dim=_int(config, "head_dim", default=hidden // heads),
-        intermediate_size=_int(config, "intermediate_size", "n_inner", default=4 * hidden),
-        vocab_size=_int(config, "vocab_size"),
+        num_kv_heads=size("num_key_value_heads", default=heads),
+        head_dim=size("head_dim", default=hidden // heads),
+        intermediate_size=size("intermediate_size", "n_inner", default=4 * hidden),
+        vocab_size=size("vocab_size"),
         tied_embeddings=bool(tied),
-        max_position=_int(config, "max_position_embeddings", "n_positions", default=2048),
+        max_position=size("max_position_embeddings", "n_positions", default=2048),
         fused_projections=traits.get("fused", False),
         gated_mlp=not traits.get("plain_mlp", False),
         qkv_bias=bool(config.get("attention_bias", traits.get("qkv_bias", False))),
@@ -213,6 +258,7 @@ def spec_from_config(config: dict[str, Any], name: str) -> ModelSpec:
         norms_per_layer=traits.get("norms_per_layer", 2),
         qk_norm=traits.get("qk_norm", False),
     )
+    return _check_params(spec, where)
 
 
 def _from_directory(path: Path) -> ResolvedModel:
@@ -228,7 +274,8 @@ def _from_directory(path: Path) -> ResolvedModel:
         raise UnknownModel(f"cannot read {config_file}: {exc}") from exc
     if not isinstance(config, dict):
         raise UnknownModel(f"{config_file} is not a JSON object")
-    return ResolvedModel(spec_from_config(config, path.name), f"config.json at {config_file}")
+    spec = spec_from_config(config, path.name, where=str(config_file))
+    return ResolvedModel(spec, f"config.json at {config_file}")
 
 
 def _looks_like_path(name: str) -> bool:

@@ -19,7 +19,7 @@ from cockpit.vram.activations import (
     outside_bytes,
     rope_bytes,
 )
-from cockpit.vram.lora import matrix_shapes
+from cockpit.vram.lora import Shapes, matrix_shapes
 from cockpit.vram.plan import Plan
 
 GIB = 1024**3
@@ -72,25 +72,26 @@ def weight_terms(plan: Plan) -> list[Term]:
     ]
 
 
-def _param_shapes(plan: Plan) -> tuple[list[tuple[int, int]], int]:
-    """Trainable 2-D shapes and the count of trainable 1-D parameters."""
+def _param_shapes(plan: Plan) -> tuple[Shapes, int]:
+    """Trainable 2-D shapes with their counts, and the count of trainable 1-D parameters."""
     spec, lora = plan.spec, plan.profile.lora
     if lora is not None:
         return matrix_shapes(spec, lora), 0
-    shapes = [(m.out_features, m.in_features) for m in spec.linears()] * spec.num_layers
+    shapes = [(m.out_features, m.in_features, spec.num_layers) for m in spec.linears()]
     heads = 1 if spec.tied_embeddings else 2
-    return shapes + [(spec.vocab_size, spec.hidden_size)] * heads, spec.small_params
+    return [*shapes, (spec.vocab_size, spec.hidden_size, heads)], spec.small_params
 
 
-def optimizer_bytes(shapes: list[tuple[int, int]], flat: int, size: int, optimizer: str) -> float:
-    """State bytes of `optimizer` for these parameters (`size` bytes each)."""
-    counts = [rows * cols for rows, cols in shapes] + ([flat] if flat else [])
+def optimizer_bytes(shapes: Shapes, flat: int, size: int, optimizer: str) -> float:
+    """State bytes of `optimizer` for these parameters (`size` bytes each); `flat` is one
+    tensor holding every trainable 1-D parameter."""
+    counted = [(rows * cols, count) for rows, cols, count in shapes] + ([(flat, 1)] if flat else [])
     if optimizer in ("adamw", "paged_adamw"):
-        return 2.0 * size * sum(counts)
+        return 2.0 * size * sum(n * count for n, count in counted)
     if optimizer in ("adamw_8bit", "paged_adamw_8bit"):  # + fp32 absmax per 256 per state
-        return sum(2.03 * n if n >= _EIGHT_BIT_MIN else 8.0 * n for n in counts)
+        return sum((2.03 * n if n >= _EIGHT_BIT_MIN else 8.0 * n) * c for n, c in counted)
     if optimizer == "adafactor":  # factored second moment, no first moment
-        return 4.0 * (sum(rows + cols for rows, cols in shapes) + flat)
+        return 4.0 * (sum((rows + cols) * count for rows, cols, count in shapes) + flat)
     return 0.0  # sgd without momentum
 
 
