@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from cockpit.knowledge.catalog import Entry, entries
-from cockpit.knowledge.redact import redact
 from cockpit.logs.text import decode
+from cockpit.redact import redact
 
 REGION_LINES = 30
 """A cause seen again within this many lines belongs to the same finding."""

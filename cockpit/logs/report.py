@@ -6,7 +6,7 @@ need, what happened when, which known error it hit and how to retry. A report is
 from whatever is there: a missing events.jsonl, a truncated line, no output.log or a
 binary log each become a sentence saying what is missing, never an exception.
 
-Every line written is redacted (`cockpit.knowledge.redact`) except text from cockpit's
+Every line written is redacted (`cockpit.redact`) except text from cockpit's
 own shipped catalog, which holds no secrets and which the redactor would mangle
 (`tokenizer.pad_token = tokenizer.eos_token` looks like a token assignment to it).
 """
@@ -25,8 +25,8 @@ from cockpit import __version__
 from cockpit.doctor.finding import GLYPHS, Finding
 from cockpit.knowledge.catalog import by_id
 from cockpit.knowledge.matcher import Match, scan_file
-from cockpit.knowledge.redact import redact
 from cockpit.logs.text import decode, display_line, looks_binary
+from cockpit.redact import redact
 from cockpit.runs.status import iso_time
 from cockpit.runs.store import RunDir
 

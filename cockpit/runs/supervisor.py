@@ -30,9 +30,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cockpit
+from cockpit.redact import redact, redact_args
 from cockpit.runs import procs
 from cockpit.runs.preflight import Preflight, PreflightError, preflight
-from cockpit.runs.redact import redact_args, redact_text
 from cockpit.runs.runjson import RunMetaError, read_meta, update_meta
 from cockpit.runs.status import RunSummary
 from cockpit.runs.store import (
@@ -88,7 +88,7 @@ def _free_port() -> int:
 def command_text(command: Sequence[str]) -> str:
     """A command line to show and copy, secrets redacted."""
     joined = subprocess.list2cmdline(command) if os.name == "nt" else shlex.join(command)
-    return redact_text(joined)
+    return redact(joined)
 
 
 def engines_search_path(run_dir: Path) -> Path:
@@ -204,10 +204,10 @@ def _record_launch(run: RunDir, check: Preflight, command: list[str], meta: dict
         run.run_json,
         command=redact_args(command),
         command_text=command_text(command),
-        python=redact_text(check.python),
+        python=redact(check.python),
         processes=check.processes,
         host=socket.gethostname(),
-        cwd=redact_text(os.getcwd()),
+        cwd=redact(os.getcwd()),
         launches=int(meta.get("launches") or 0) + 1,
         starts_before=fold_events(run.events).starts,
         **dict.fromkeys((*_LAUNCH_FIELDS, "stop_requested", "spawn_error")),

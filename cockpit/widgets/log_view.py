@@ -22,9 +22,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from cockpit.knowledge.matcher import Match
-from cockpit.knowledge.redact import redact
 from cockpit.logs.source import MAX_LINE_BYTES, LogFile
 from cockpit.logs.text import decode, display_line
+from cockpit.redact import redact
 
 CACHE_LINES = 2000
 MARKS = {"error": "●", "warning": "▲"}
