@@ -233,6 +233,8 @@ class RunsScreen(RunActions):
         if not self.is_mounted:
             return True
         summary = self.selected_summary()
+        if action in ("start", "force_start", "resume") and self.launching:
+            return None  # shown dimmed until the launch in flight has its run
         if action in ("start", "force_start"):
             on_launch = self.query_one(RunList).selected_id == NEW_RUN
             return on_launch and (action == "start" or bool(self.check and self.check.forcible))

@@ -72,6 +72,8 @@ class RunActions(PlaceScreen):
         self._announced: set[tuple[str, int]] = set()
         self._stopping: set[str] = set()
         """Runs this screen is stopping right now."""
+        self._launching: str | None = None
+        """What a start or resume worker is launching right now (one launch at a time)."""
 
     def say(
         self,
@@ -97,6 +99,9 @@ class RunActions(PlaceScreen):
         def run_started(self, summary: RunSummary) -> None:
             """A run was started or resumed from here: list it and open it."""
 
+        def refresh_keys(self) -> None:
+            """Refresh the footer when a key comes or goes."""
+
     def gpu_sizes(self) -> tuple[float, ...] | None:
         """GPU sizes in GiB from the app's latest snapshot; None before the first one."""
         snapshot = self.cockpit.snapshot
@@ -105,6 +110,25 @@ class RunActions(PlaceScreen):
         return tuple(g.memory_total_bytes / GIB for g in snapshot.gpus if g.memory_total_bytes)
 
     # -- start --------------------------------------------------------------------------
+
+    @property
+    def launching(self) -> bool:
+        """A start or resume is in flight: s, f and r wait until its run exists."""
+        return self._launching is not None
+
+    def _claim_launch(self, what: str) -> bool:
+        """Take the one launch slot (set before the worker starts, so a second key press
+        queued behind the first finds it taken); False, with a note, while it is taken."""
+        if self._launching is not None:
+            self.say(f"{self._launching} is already starting; wait for it")
+            return False
+        self._launching = what
+        self.refresh_keys()
+        return True
+
+    def _release_launch(self) -> None:
+        self._launching = None
+        self.refresh_keys()
 
     def action_start(self) -> None:
         """Start the highlighted profile (the launch pane's verdict must be "ready")."""
@@ -115,8 +139,9 @@ class RunActions(PlaceScreen):
         if not check.ok:
             self.say(_first_reason(check), title="Refused to start", severity="error")
             return
-        self.say(f"Starting {check.name}…")
-        self._start(check.preflight.profile_path, False, check, self.gpu_sizes())
+        if self._claim_launch(check.name):
+            self.say(f"Starting {check.name}…")
+            self._start(check.preflight.profile_path, False, check, self.gpu_sizes())
 
     def action_force_start(self) -> None:
         """Start a profile the estimate says won't fit, after asking."""
@@ -130,8 +155,12 @@ class RunActions(PlaceScreen):
         )
         self.app.push_screen(
             ConfirmDialog("Start anyway?", question, yes="start anyway", no="don't start"),
-            lambda yes: self._start(path, True, None, self.gpu_sizes()) if yes else None,
+            lambda yes: self._force(path, check.name) if yes else None,
         )
+
+    def _force(self, path: Path, name: str) -> None:
+        if self._claim_launch(name):
+            self._start(path, True, None, self.gpu_sizes())
 
     @work(
         thread=True,
@@ -191,6 +220,8 @@ class RunActions(PlaceScreen):
                 severity="warning",
             )
             return
+        if not self._claim_launch(summary.id):
+            return
         self._stopping.discard(summary.id)  # that stop is over: this is a new launch
         self.say(f"Resuming {summary.id} from its last checkpoint…")
         self._resume(summary.id, summary.run_dir.parent, self.gpu_sizes())
@@ -215,6 +246,9 @@ class RunActions(PlaceScreen):
             self._control_done(worker.name, worker.result)
         elif event.state == WorkerState.ERROR and worker.error is not None:
             self._control_failed(worker.name, worker.error)
+        ended = event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+        if ended and worker.name in ("start-run", "resume-run"):
+            self._release_launch()  # the run is listed and open (or the launch failed)
 
     def _control_done(self, name: str, summary: RunSummary) -> None:
         if name in ("start-run", "resume-run"):

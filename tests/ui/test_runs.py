@@ -249,3 +249,16 @@ async def test_a_fast_engine_is_coalesced_and_the_last_step_shown(runs_env, monk
         assert "step 500/500" in screen_text(app)
         assert len(view(app).query_one(LossChart).points) == 500
         assert view(app).received < 25  # 500 step events, a handful of UI updates
+
+
+async def test_pressing_start_three_times_quickly_starts_one_run(runs_env, monkeypatch):
+    monkeypatch.setenv("FAKE_ENGINE", "steps=5,delay=0.05")
+    app = make_app(start_place="runs")
+    async with app.run_test(size=(100, 34)) as pilot:
+        seen = Recorder(app)
+        await open_runs(pilot)
+        await pilot.press("s", "s", "s")  # no waiting: the first launch is still spawning
+        await wait_for(pilot, lambda: "finished" in head(app))
+        await app.workers.wait_for_complete()
+        assert len(list(runs_root().iterdir())) == 1
+        assert not seen.titled("Could not start the run")
