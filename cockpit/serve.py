@@ -3,7 +3,10 @@
 Serving is a security decision as much as a feature: every browser tab gets a full cockpit,
 which starts training runs (processes) as this user. So the server binds to localhost
 unless told otherwise and says how to reach it over SSH, warns loudly when exposed, and
-refuses websockets opened by other sites' pages (any page may try ws://localhost:PORT).
+wants a per-server secret in every page and websocket URL (other local accounts can reach
+localhost too), refusing websockets opened by other sites' pages as well (any page may try
+ws://localhost:PORT). Each session runs this interpreter's cockpit with the current folder
+kept off `sys.path`, so a `./cockpit/` planted there never runs as the serving user.
 textual-serve is optional at import time: only `serve_main` imports it.
 """
 
@@ -11,20 +14,54 @@ from __future__ import annotations
 
 import argparse
 import errno
+import hmac
 import ipaddress
+import secrets
 import shlex
 import socket
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 _WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 _PIP_SPEC = "textual-serve>=1.1.3,<2"
+KEY_REFUSED = (
+    "cockpit serve: this address needs the server's key; "
+    "open the URL printed by `cockpit serve` (it ends in ?key=...)\n"
+)
+# Python 3.10 has no -P: drop the current folder from sys.path before importing cockpit.
+_SAFE_MAIN = (
+    "import os, sys; sys.path[:] = [p for p in sys.path if p not in ('', os.getcwd())]; "
+    "from cockpit.cli import main; sys.exit(main())"
+)
+
+
+def new_key() -> str:
+    """A fresh per-server secret: every session must present it (in the URL)."""
+    return secrets.token_urlsafe(24)
+
+
+def key_matches(presented: str | None, key: str) -> bool:
+    """Whether `presented` is the server's key, compared in constant time."""
+    return presented is not None and hmac.compare_digest(presented.encode(), key.encode())
+
+
+def presented_key(path: str, query: Mapping[str, str]) -> str | None:
+    """The key a request carries: `/?key=K` for the page, `/ws/K` for the websocket.
+
+    None for the paths that need none: static files (the page's script and styles) and
+    downloads (their own unguessable keys, handed out over an authenticated websocket).
+    """
+    if path.startswith(("/static/", "/download/")):
+        return None
+    if path == "/ws" or path.startswith("/ws/"):
+        return path[len("/ws/") :]
+    return query.get("key", "")
 
 
 def is_loopback(host: str) -> bool:
@@ -44,9 +81,9 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
-def banner(host: str, port: int) -> str:
+def banner(host: str, port: int, key: str) -> str:
     """What `cockpit serve` prints on startup: the URL, who can reach it, the SSH way in."""
-    url = f"http://{_url_host(host)}:{port}"
+    url = f"http://{_url_host(host)}:{port}/?key={quote(key)}"
     tunnel = f"ssh -L {port}:localhost:{port} user@gpu-box"
     if is_loopback(host):
         reach = f"Bound to {host}, localhost only: other machines cannot connect."
@@ -58,7 +95,9 @@ def banner(host: str, port: int) -> str:
             f"  {reach}",
             "  From your laptop, tunnel over SSH:",
             f"      {tunnel}",
-            f"  then open http://localhost:{port} there. Ctrl+C stops the server.",
+            f"  then open http://localhost:{port}/?key={quote(key)} there.",
+            "  The key in the URL is this server's password: share it with no one.",
+            "  Ctrl+C stops the server.",
         ]
     )
 
@@ -68,17 +107,30 @@ def exposure_warning(host: str, port: int) -> str:
     return "\n".join(
         [
             f"WARNING: cockpit serve is listening on {host}:{port}, not just on this machine.",
-            "  Anyone who can reach this port gets a full cockpit with no password: it starts",
-            "  training runs and other processes as you, a shell in all but name.",
+            "  Anyone who can reach this port and sees the URL's key (plain HTTP: anyone on the",
+            "  path can read it) gets a full cockpit: it starts training runs and other",
+            "  processes as you, a shell in all but name.",
             "  Prefer the default (--host 127.0.0.1) and an SSH tunnel:",
             f"      ssh -L {port}:localhost:{port} user@gpu-box",
         ]
     )
 
 
+def app_argv(extra_args: Sequence[str], *, safe_path: bool | None = None) -> list[str]:
+    """Each browser session's command: this interpreter's cockpit, the CWD off sys.path.
+
+    `-P` (Python 3.11+) or, on 3.10, a `-c` that removes it before importing cockpit: a
+    `./cockpit/` in the folder `cockpit serve` runs from is never imported.
+    """
+    if safe_path is None:
+        safe_path = sys.version_info >= (3, 11)
+    start = ["-P", "-m", "cockpit"] if safe_path else ["-c", _SAFE_MAIN]
+    return [sys.executable, *start, *extra_args]
+
+
 def app_command(extra_args: Sequence[str]) -> str:
-    """The shell command each browser session runs: this interpreter's cockpit TUI."""
-    argv = [sys.executable, "-m", "cockpit", *extra_args]
+    """`app_argv` as the shell command textual-serve runs for each browser session."""
+    argv = app_argv(extra_args)
     return subprocess.list2cmdline(argv) if sys.platform == "win32" else shlex.join(argv)
 
 
@@ -97,7 +149,8 @@ def websocket_allowed(origin: str | None, host_header: str, loopback_only: bool)
 
     The page must come from this server (Origin matches Host); a loopback-bound server
     also wants a loopback Host, so a hostile domain re-pointed at 127.0.0.1 (DNS
-    rebinding) is refused too. Clients that are not browsers send no Origin.
+    rebinding) is refused too. Clients that are not browsers send no Origin: for them the
+    server's key (checked first, for every client) is the credential.
     """
     if loopback_only and not is_loopback(urlsplit(f"//{host_header}").hostname or ""):
         return False
@@ -149,11 +202,44 @@ def _tui_args_error(extra_args: Sequence[str]) -> str | None:
 
 @cache
 def _server_class() -> type:
-    """textual-serve's Server, with the URLs taken from the request and an Origin check."""
+    """textual-serve's Server with a key on every page and websocket, and an Origin check.
+
+    The page is `/?key=K`; its websocket is `/ws/K` (textual-serve's page script appends
+    `?width=…` to the websocket URL, so the key goes in the path there).
+    """
+    import aiohttp_jinja2
+    import jinja2
     from aiohttp import web
     from textual_serve.server import Server
 
     class CockpitServer(Server):
+        def __init__(self, *args: Any, key: str, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.key = key
+
+        async def _make_app(self) -> web.Application:
+            # textual-serve's routes, with the websocket's path holding the key.
+            app = web.Application(middlewares=[self._require_key])
+            aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
+            app.add_routes(
+                [
+                    web.get("/", self.handle_index, name="index"),
+                    web.get(f"/ws/{self.key}", self.handle_websocket, name="websocket"),
+                    web.get("/download/{key}", self.handle_download, name="download"),
+                    web.static("/static", self.statics_path, name="static"),
+                ]
+            )
+            app.on_startup.append(self.on_startup)
+            app.on_shutdown.append(self.on_shutdown)
+            return app
+
+        @web.middleware
+        async def _require_key(self, request: web.Request, handler: Any) -> Any:
+            presented = presented_key(request.path, request.query)
+            if presented is not None and not key_matches(presented, self.key):
+                raise web.HTTPForbidden(text=KEY_REFUSED)
+            return await handler(request)
+
         async def handle_index(self, request: web.Request) -> Any:
             # The page's websocket URL must be the address the browser used (an SSH
             # tunnel's local port, the machine's name), not the address bound here.
@@ -167,7 +253,7 @@ def _server_class() -> type:
             return await super().handle_websocket(request)
 
         async def on_startup(self, app: web.Application) -> None:
-            print(banner(self.host, self.port), flush=True)
+            print(banner(self.host, self.port, self.key), flush=True)
 
     return CockpitServer
 
@@ -191,7 +277,9 @@ def serve_main(host: str, port: int, extra_args: list[str]) -> int:
         return 2
     if not is_loopback(host):
         print(exposure_warning(host, port), file=sys.stderr, flush=True)
-    server = _server_class()(app_command(extra_args), host=host, port=port, title="cockpit")
+    server = _server_class()(
+        app_command(extra_args), host=host, port=port, title="cockpit", key=new_key()
+    )
     try:
         server.serve()
     except OSError as error:  # lost a race for the port after the check above

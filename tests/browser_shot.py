@@ -16,6 +16,7 @@ import asyncio
 import base64
 import itertools
 import os
+import re
 import shutil
 import signal
 import socket
@@ -91,6 +92,18 @@ def _stop_group(proc: subprocess.Popen) -> None:
     proc.wait(5)
 
 
+def _printed_url(proc: subprocess.Popen, log: Path, timeout: float = 20.0) -> str:
+    """The keyed URL `cockpit serve` prints in its banner (the page wants its key)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := re.search(r"open (http://\S+\?key=\S+) in a browser", log.read_text()):
+            return found.group(1)
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise AssertionError(f"cockpit serve printed no URL with its key:\n{log.read_text()}")
+
+
 def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -109,7 +122,7 @@ def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 20.
 def served_cockpit(tui_args: list[str], scratch: Path) -> Iterator[tuple[str, Path]]:
     """`cockpit serve` on a free localhost port, with its own runs, config and cache dirs.
 
-    Yields the URL and the server's output file; stops the server and its sessions.
+    Yields the URL it printed (with its key) and its output file; stops it and its sessions.
     """
     port = free_port()
     env = {
@@ -125,7 +138,7 @@ def served_cockpit(tui_args: list[str], scratch: Path) -> Iterator[tuple[str, Pa
             command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        url = f"http://127.0.0.1:{port}"
+        url = _printed_url(proc, log)
         _wait_http(url, proc, log)
         yield url, log
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -50,18 +51,28 @@ def test_browser_shows_the_app_and_keys_switch_places(tmp_path: Path) -> None:
     assert "Traceback" not in said
 
 
-async def _handshake(url: str, origin: str) -> int:
-    """The HTTP status a websocket handshake from a page at `origin` gets (101: accepted)."""
-    async with aiohttp.ClientSession() as http:
+async def _handshake(url: str, path: str, origin: str | None) -> int:
+    """The HTTP status a websocket handshake to `path` gets (101: accepted).
+
+    A raw client: with `origin` None it sends no Origin header, as any local program can.
+    """
+    async with aiohttp.ClientSession(skip_auto_headers=["Origin"]) as http:
         try:
-            ws = await http.ws_connect(f"{url}/ws?width=80&height=24", origin=origin)
+            ws = await http.ws_connect(f"{url}{path}?width=80&height=24", origin=origin)
         except aiohttp.WSServerHandshakeError as refused:
             return refused.status
         await ws.close()
         return 101
 
 
-def test_other_sites_pages_cannot_open_a_session(tmp_path: Path) -> None:
-    with served_cockpit(SIMULATE, tmp_path) as (url, _log):
-        assert asyncio.run(_handshake(url, "http://evil.example")) == 403
-        assert asyncio.run(_handshake(url, url)) == 101
+def test_a_session_needs_the_printed_key_and_our_own_page(tmp_path: Path) -> None:
+    with served_cockpit(SIMULATE, tmp_path) as (keyed, _log):
+        parts = urlsplit(keyed)
+        url, key = f"{parts.scheme}://{parts.netloc}", parts.query.removeprefix("key=")
+        # Another local account's program: no Origin, no key (or a guess) -> refused.
+        assert asyncio.run(_handshake(url, "/ws", None)) == 403
+        assert asyncio.run(_handshake(url, "/ws/" + "A" * len(key), None)) == 403
+        # Another site's page, even one that knows the key -> refused.
+        assert asyncio.run(_handshake(url, f"/ws/{key}", "http://evil.example")) == 403
+        assert asyncio.run(_handshake(url, f"/ws/{key}", None)) == 101
+        assert asyncio.run(_handshake(url, f"/ws/{key}", url)) == 101
