@@ -2,18 +2,20 @@
 
 Logs arrive in any state (binary junk, NUL bytes, GBK from a Chinese-locale Windows
 console, CRLF, one enormous line), so reading is best effort and never raises; only a
-file that cannot be read at all is an error (exit 2, reason on stderr).
+file that cannot be read at all is an error (exit 2, reason on stderr). A log may also
+hold terminal control sequences (clear screen, set the clipboard or title): they are shown
+escaped (`cockpit.termsafe`), in the text and in `--json`, never sent to the terminal.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from dataclasses import asdict
 from typing import TextIO
 
 from cockpit.knowledge.matcher import Match, scan_file
+from cockpit.termsafe import safe, safe_json
 
 EXIT_CLEAN = 0
 EXIT_ERRORS = 1
@@ -21,13 +23,14 @@ EXIT_UNREADABLE = 2
 
 
 def _human(matches: list[Match], path: str, out: TextIO) -> None:
+    path = safe(path)
     if not matches:
         out.write(f"{path}: no known problems found.\n")
         return
     out.write(f"{path}: {len(matches)} known problem(s)\n")
     for match in matches:
         out.write(f"\nline {match.line}: [{match.severity}] {match.title} ({match.id})\n")
-        out.write(f"  > {match.excerpt}\n")
+        out.write(f"  > {safe(match.excerpt)}\n")
         out.write("  fix:\n")
         for fix_line in match.fix.splitlines():
             out.write(f"    {fix_line}\n")
@@ -47,12 +50,11 @@ def explain_main(path: str, as_json: bool) -> int:
         matches = scan_file(path)
     except OSError as exc:
         reason = exc.strerror if exc.strerror and exc.filename else str(exc)
-        sys.stderr.write(f"cockpit explain: cannot read {path}: {reason}\n")
+        sys.stderr.write(safe(f"cockpit explain: cannot read {path}: {reason}") + "\n")
         return EXIT_UNREADABLE
     _tolerate_narrow_console()
     if as_json:
-        json.dump([asdict(match) for match in matches], sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
+        sys.stdout.write(safe_json([asdict(match) for match in matches], indent=2) + "\n")
     else:
         _human(matches, path, sys.stdout)
     has_error = any(match.severity == "error" for match in matches)

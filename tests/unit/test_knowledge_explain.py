@@ -119,3 +119,34 @@ def test_gbk_console_prints_excerpts_without_crashing(
     assert explain_main(path, as_json=False) == 1
     console.flush()
     assert b"CUDA out of memory" in console.buffer.getvalue()
+
+
+HOSTILE = (
+    "\x1b[2J\x1b[H"  # clear the screen
+    "\x1b]52;c;cm0gLXJmIH4=\x07"  # OSC 52: set the clipboard
+    "\x1b]0;pwned\x1b\\"  # OSC 0: set the window title
+    "\x07\x7f"  # BEL, DEL
+    "\x9b31m"  # C1 CSI
+)
+RAW_CONTROLS = ("\x1b", "\x07", "\x7f", "\x9b")
+
+
+def test_control_sequences_in_a_log_are_shown_escaped_never_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, f"{OOM} {HOSTILE}end\n".encode())
+    assert explain_main(path, as_json=False) == 1
+    out = capsys.readouterr().out
+    assert not [c for c in RAW_CONTROLS if c in out]
+    assert "^[[2J^[[H^[]52;c;cm0gLXJmIH4=^G^[]0;pwned^[\\^G^?\\x9b31mend" in out
+
+
+def test_json_escapes_control_characters_and_keeps_them_as_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, f"{OOM} {HOSTILE}end\n".encode())
+    assert explain_main(path, as_json=True) == 1
+    out = capsys.readouterr().out
+    assert not [c for c in RAW_CONTROLS if c in out]
+    assert "\\u009b31m" in out and "\\u001b]52;c;" in out
+    assert json.loads(out)[0]["excerpt"].endswith(f"{HOSTILE}end")
