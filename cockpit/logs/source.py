@@ -55,6 +55,8 @@ class Chunk:
     start: int
     end: int
     """Byte offset just past the slice's last line break."""
+    scanned_to: int
+    """Byte offset just past what was read: beyond `end` only by an unfinished last line."""
     line_starts: array
     findings: list[Match] = field(default_factory=list)
 
@@ -95,6 +97,8 @@ class LogFile:
         self.binary = looks_binary(os.pread(fd, 8192, 0))
         self.line_starts = array("q", [0])
         """Start offset of every line; the last one starts the unfinished tail."""
+        self._scanned_to = 0
+        """Bytes read by the index, an unfinished last line (no line break yet) included."""
         self.findings: list[Match] = []
         self.tail_findings: list[Match] = []
         """Findings of the unfinished last line (redone as it grows)."""
@@ -112,7 +116,16 @@ class LogFile:
 
     @property
     def complete(self) -> bool:
-        return self.indexed_to >= self.size
+        """Every line is indexed; only an unfinished last line may be left (it has no line
+        break to index yet, and is scanned as the tail)."""
+        return max(self.indexed_to, self._scanned_to) >= self.size
+
+    @property
+    def progress(self) -> float:
+        """How far indexing got, 0.0 to 1.0 (1.0 when complete)."""
+        if self.complete or not self.size:
+            return 1.0
+        return max(self.indexed_to, self._scanned_to) / self.size
 
     @property
     def line_count(self) -> int:
@@ -139,7 +152,7 @@ class LogFile:
         body = data[:cut]
         starts = array("q", (start + m.end() for m in _NEWLINE.finditer(body)))
         findings = self._scanner.feed(body, first_line) if body else []
-        return Chunk(generation, start, start + cut, starts, findings)
+        return Chunk(generation, start, start + cut, start + len(data), starts, findings)
 
     def apply(self, chunk: Chunk) -> bool:
         """Add an indexed chunk; False if it no longer fits (the file was reset meanwhile)."""
@@ -147,6 +160,7 @@ class LogFile:
             return False
         self.line_starts.extend(chunk.line_starts)
         self.findings.extend(chunk.findings)
+        self._scanned_to = max(self._scanned_to, chunk.scanned_to)
         self._scan_tail()
         return True
 
@@ -154,8 +168,8 @@ class LogFile:
         """Index everything there is now, `max_bytes` at a time (tests, small files)."""
         while not self.complete:
             chunk = self.next_chunk(max_bytes)
-            if chunk.end == chunk.start or not self.apply(chunk):
-                break  # only an unfinished tail is left
+            if not self.apply(chunk) or chunk.end == chunk.start:
+                break  # only an unfinished tail is left (or nothing, the file shrank)
 
     def _scan_tail(self) -> None:
         """Scan the unfinished last line; whole lines not indexed yet are left to the index."""

@@ -146,10 +146,10 @@ class LogsScreen(PlaceScreen):
                 chunk = log.next_chunk()
             except OSError:
                 return  # closed or replaced meanwhile; the poll starts a new index
-            if chunk.end == chunk.start:
-                return  # only an unfinished last line is left
             if not self.app.call_from_thread(self._apply, log, chunk):
                 return
+            if chunk.end == chunk.start:
+                return  # applied (it marks the index done): only an unfinished line is left
 
     def _apply(self, log: LogFile, chunk: Chunk) -> bool:
         if log is not self.log_file or not log.apply(chunk):

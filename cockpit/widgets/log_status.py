@@ -31,8 +31,8 @@ class LogStatus(Static):
             return
         parts: list[str | tuple[str, str]] = [(log.path.name, "bold"), "  "]
         parts.append(f"{fmt_bytes(log.size)} · {log.line_count:,} lines")
-        if not log.complete and log.size:
-            parts.append(f" · indexing {100 * log.indexed_to // log.size}%")
+        if not log.complete:
+            parts.append(f" · indexing {int(100 * log.progress)}%")
         findings = log.all_findings
         errors = sum(1 for m in findings if m.severity == "error")
         if findings:

@@ -184,3 +184,14 @@ async def test_a_search_term_with_brackets_is_said_back_as_typed(failed_log):
         await pilot.pause()
         notes = [n for n in app._notifications if "[rank0]" in n.message]
         assert notes and not notes[-1].markup  # shown as typed, not parsed as a style tag
+
+
+@pytest.mark.parametrize("lines", [3, 400_000], ids=["small", "several-chunks"])
+async def test_a_log_without_a_final_newline_finishes_indexing(tmp_path, lines):
+    path = tmp_path / "no-newline.log"
+    path.write_bytes(b"".join(b"step %d loss 0.5\n" % i for i in range(lines)) + b"the tail")
+    app = make_app(start_place="logs", log_target=str(path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: "no known problems" in screen_text(app))
+        assert "indexing" not in screen_text(app)
+        assert f"{lines + 1:,} lines" in screen_text(app)

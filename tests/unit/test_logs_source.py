@@ -111,3 +111,19 @@ def test_binary_detection_spares_text_in_any_language():
     assert not looks_binary("训练开始 loss 2.5\n".encode("gbk") * 50)
     assert not looks_binary("训练 ✓\r\n".encode() * 50)
     assert not looks_binary(b"")
+
+
+@pytest.mark.parametrize("chunk", [CHUNK_BYTES, 1000, 7])
+def test_a_file_without_a_final_newline_indexes_to_done(tmp_path, chunk):
+    path = tmp_path / "a.log"
+    path.write_bytes(b"".join(b"step %d loss 0.5\n" % i for i in range(300)) + b"last, no newline")
+    log = _indexed(path, chunk)
+    assert log.complete and log.progress == 1.0
+    assert log.line_count == 301 and log.line(300) == "last, no newline"
+    with open(path, "ab") as out:  # it grows: indexing has more to do, then is done again
+        out.write(b" -- now finished\nand another tail")
+    assert log.poll() == "grew"
+    assert not log.complete and log.progress < 1.0
+    log.index_all(chunk)
+    assert log.complete and log.line_count == 302
+    assert log.line(300) == "last, no newline -- now finished"
