@@ -92,6 +92,20 @@ def _text(*, required: bool = False) -> Check:
     return check
 
 
+_NAME_MARKS = "-_. "
+NAME_ALLOWED = "may hold only letters, digits, spaces and - _ . (no control characters or /)"
+
+
+def _profile_name(value: Any) -> Verdict:
+    """A label printed by every command and used in run ids: nothing a terminal obeys."""
+    converted, message, hint = _text(required=True)(value)
+    if message is not None or all(c.isalnum() or c in _NAME_MARKS for c in value):
+        return converted, message, hint
+    cleaned = "".join(c if c.isalnum() or c in _NAME_MARKS else "-" for c in value)
+    cleaned = re.sub(r"-{2,}", "-", cleaned).strip("-. ")
+    return value, NAME_ALLOWED, f'e.g. name = "{cleaned}"' if cleaned else None
+
+
 def _regex(value: Any) -> Verdict:
     if not isinstance(value, str):
         return value, "must be a regular expression in quotes", None
@@ -168,7 +182,7 @@ def _gpus(value: Any) -> Verdict:
 
 _OFF_ON = {"true": "on", "yes": "on", "false": "off", "no": "off", "none": "off"}
 RULES: dict[str, dict[str, Check]] = {
-    "": {"name": _text(required=True), "description": _text(), "engine": _choice(get_args(Engine))},
+    "": {"name": _profile_name, "description": _text(), "engine": _choice(get_args(Engine))},
     "model": {
         "name_or_path": _text(required=True),
         "quantization": _choice(

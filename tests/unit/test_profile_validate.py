@@ -201,6 +201,23 @@ def test_missing_name():
     assert str(problem) == 'name: required: a short label such as name = "my-profile"'
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["evil\x1b[2J\x1b]52;c;cm0=\x07", "title\x1b]0;pwned\x07", "csi\x9b31m", "a/b", "tab\there"],
+)
+def test_a_name_a_terminal_would_obey_is_refused_with_what_is_allowed(name: str):
+    problem = _only({**_raw(), "name": name})
+    assert problem.key == "name" and problem.severity == "error"
+    assert "only letters, digits, spaces and - _ ." in problem.message
+    assert problem.suggestion is None or "\x1b" not in problem.suggestion
+
+
+@pytest.mark.parametrize("name", ["qwen2.5-0.5b grpo_v2", "Llama 3.2 3B", "中文-lora", "ÄÖ.ü"])
+def test_ordinary_names_are_accepted(name: str):
+    profile, problems = parse_profile({**_raw(), "name": name})
+    assert problems == [] and profile is not None and profile.name == name
+
+
 def test_missing_model_table():
     raw = _raw()
     del raw["model"]

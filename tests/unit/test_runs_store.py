@@ -53,7 +53,7 @@ def test_a_taken_id_gets_a_suffix(runs_dir):
 
 def test_profile_names_become_safe_folder_names(runs_dir, tmp_path):
     profile = tmp_path / "p.toml"
-    text = TINY.read_text().replace('name = "tiny-demo-cpu"', 'name = "my run/../x y"')
+    text = TINY.read_text().replace('name = "tiny-demo-cpu"', 'name = "my run .. x y"')
     profile.write_text(text)
     (tmp_path / "data").mkdir()
     (tmp_path / "data/demo.jsonl").write_text('{"text": "hi"}\n')
