@@ -12,6 +12,7 @@ import math
 import sys
 from typing import Any, TextIO
 
+from cockpit.termsafe import safe
 from cockpit.vram.estimate import Estimate, estimate
 from cockpit.vram.specs import UnknownModel
 from cockpit.vram.terms import GIB
@@ -52,19 +53,19 @@ def estimate_main(
         return EXIT_INVALID
     loaded = load_profile_file(path)
     if loaded.profile is None:
-        print(loaded.error or describe_problems(loaded.problems), file=sys.stderr)
+        print(safe(loaded.error or describe_problems(loaded.problems)), file=sys.stderr)
         return EXIT_INVALID
     try:
         result = estimate(loaded.profile, _card(gpu_gib, loaded.profile))
     except UnknownModel as exc:
-        print(f"cockpit estimate: {exc}", file=sys.stderr)
+        print(safe(f"cockpit estimate: {exc}"), file=sys.stderr)
         return EXIT_INVALID
     traced = _trace(path, loaded.profile.env.python) if trace else None
     if as_json:
         data = result.to_json() | ({"trace": traced} if trace else {})
         print(json.dumps(data, indent=2), file=out)
     else:
-        print(format_estimate(result, loaded.profile.name, traced), file=out)
+        print(safe(format_estimate(result, loaded.profile.name, traced)), file=out)
     return EXIT_CODES[result.verdict]
 
 

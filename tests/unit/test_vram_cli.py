@@ -120,3 +120,14 @@ def test_trace_numbers_are_added_and_a_failed_trace_is_reported(
     monkeypatch.setattr(trace_client, "trace_estimate", fail)
     code, text = _run(_file(tmp_path, SEED), 8.0, trace=True, as_json=False)
     assert code == 0 and "trace: failed: the trace failed (SIGSEGV)" in text
+
+
+RAW_CONTROLS = ("\x1b", "\x07", "\x9b")
+
+
+def test_a_profile_name_holding_escapes_is_refused_and_printed_escaped(tmp_path, capsys) -> None:
+    raw = SEED | {"name": "evil\x1b[2J\x1b]52;c;cm0=\x07\x9b31m"}
+    assert _run(_file(tmp_path, raw), 8.0, as_json=False) == (2, "")
+    err = capsys.readouterr().err
+    assert "only letters, digits, spaces and - _ ." in err
+    assert not [c for c in RAW_CONTROLS if c in err] and "\\x9b31m" in err
