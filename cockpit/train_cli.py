@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.markup import escape
 
-from cockpit.runs.follow import follow, format_duration
+from cockpit.redact import redact
+from cockpit.runs.follow import echo, follow, format_duration
 from cockpit.runs.preflight import EXIT_INVALID, PreflightError, preflight
 from cockpit.runs.status import RunSummary, iso_time
 from cockpit.runs.store import RunDir, RunStoreError, list_runs, load_run, output_tail, runs_root
 from cockpit.runs.supervisor import resume_run, start_run, stop_run
 from cockpit.runs.watcher import RunWatcher
+from cockpit.termsafe import safe, safe_line
 
 EXIT_FOR_STATUS = {"finished": 0, "stopped": 130}
 """Exit code of a followed run by final status; every other status exits 1."""
@@ -52,7 +54,7 @@ def train_main(
     if run is None:
         return EXIT_INVALID
     meta = load_run(run.id, run.path.parent)
-    console.print(f"run {run.id} started (pid {meta.pid}); files in {escape(str(run.path))}")
+    console.print(f"run {echo(run.id)} started (pid {meta.pid}); files in {echo(run.path)}")
     if detach:
         console.print(_detached_hint(run.id))
         return 0
@@ -71,22 +73,24 @@ def _start(profile: str | None, force: bool, console: Console) -> RunDir | None:
         return None
     check = preflight(path, force=force)
     for note in check.notes:
-        console.print(f"note: {escape(note)}")
+        console.print(f"note: {echo(note)}")
     return start_run(path, checked=check)
 
 
 def _resume(run_id: str, force: bool, console: Console) -> RunDir:
     run = resume_run(run_id, force=force)
-    console.print(f"resuming run {run.id} from its last checkpoint, with its frozen profile")
+    console.print(f"resuming run {echo(run.id)} from its last checkpoint, with its frozen profile")
     return run
 
 
 def _error(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    print(safe(redact(text)), file=sys.stderr, flush=True)
 
 
 def _detached_hint(run_id: str) -> str:
-    return f"detached; the run goes on. `cockpit runs` lists it, `cockpit stop {run_id}` stops it"
+    """Printed with Console.print: the id escaped for the terminal and for Rich markup."""
+    shown = echo(run_id)
+    return f"detached; the run goes on. `cockpit runs` lists it, `cockpit stop {shown}` stops it"
 
 
 def _follow_to_end(run: RunDir, console: Console) -> int:
@@ -100,9 +104,13 @@ def _follow_to_end(run: RunDir, console: Console) -> int:
                 console.print(_detached_hint(run.id))
                 return 0
             try:
-                summary = stop_run(run.id, root=run.path.parent, on_step=console.print)
+                summary = stop_run(
+                    run.id, root=run.path.parent, on_step=lambda text: console.print(echo(text))
+                )
             except KeyboardInterrupt:
-                console.print(f"still stopping in the background; `cockpit runs` shows {run.id}")
+                console.print(
+                    f"still stopping in the background; `cockpit runs` shows {echo(run.id)}"
+                )
                 return 130
             break
     return report(summary, run, console)
@@ -121,19 +129,19 @@ def report(summary: RunSummary, run: RunDir, console: Console) -> int:
     steps = f"step {summary.step or 0}/{summary.total_steps or '?'}"
     loss = f", loss {summary.last_loss:.4f}" if summary.last_loss is not None else ""
     console.print(
-        f"run {run.id} {summary.status}: {steps}{loss}, {format_duration(summary.duration_s)}"
+        f"run {echo(run.id)} {summary.status}: {steps}{loss}, {format_duration(summary.duration_s)}"
     )
     if summary.reason:
-        console.print(f"  {escape(summary.reason)}")
+        console.print(f"  {echo(summary.reason)}")
     if summary.status == "finished" and summary.adapter_path:
-        console.print(f"  adapter: {escape(summary.adapter_path)}")
+        console.print(f"  adapter: {echo(summary.adapter_path)}")
     code = EXIT_FOR_STATUS.get(summary.status, 1)
     if code == 1:
         lines = output_tail(run, _TAIL_LINES)
         if lines:
-            console.print(f"last lines of {escape(str(run.output))}:")
+            console.print(f"last lines of {echo(run.output)}:")
             for line in lines:
-                console.print(f"  {escape(line)}", soft_wrap=True)
+                console.print(f"  {echo(line)}", soft_wrap=True)
     return code
 
 
@@ -146,9 +154,9 @@ def _row(s: RunSummary) -> tuple[str, ...]:
     step = f"{s.step if s.step is not None else '-'}/{s.total_steps or '?'}"
     started = iso_time(s.started or s.created)
     return (
-        s.id,
-        s.profile or "?",
-        s.engine or "?",
+        safe_line(s.id),
+        safe_line(s.profile or "?"),
+        safe_line(s.engine or "?"),
         s.status,
         step,
         f"{s.last_loss:.4f}" if s.last_loss is not None else "-",
@@ -162,18 +170,29 @@ def runs_main(as_json: bool, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     summaries = list_runs()
     if as_json:
-        print(json.dumps([s.to_json() for s in summaries], indent=2), file=out)
+        print(json.dumps([_redacted(s.to_json()) for s in summaries], indent=2), file=out)
         return 0
     if not summaries:
-        print(f"no runs in {runs_root()}; start one with `cockpit train PROFILE`", file=out)
+        print(safe(f"no runs in {runs_root()}; start one with `cockpit train PROFILE`"), file=out)
         return 0
     rows = [_COLUMNS, *(_row(s) for s in summaries)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(_COLUMNS))]
     for row, summary in zip(rows, [None, *summaries], strict=True):
         print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip(), file=out)
         if summary is not None and summary.reason and summary.status != "finished":
-            print(f"  └ {summary.reason}", file=out)
+            print(f"  └ {safe(redact(summary.reason))}", file=out)
     return 0
+
+
+def _redacted(value: Any) -> Any:
+    """A run's JSON with every string redacted (reason, the engine's error), as shown."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value
 
 
 # -- cockpit stop ---------------------------------------------------------------------
@@ -185,13 +204,15 @@ def stop_main(run_id: str, out: TextIO | None = None) -> int:
     try:
         before = load_run(run_id)
         if not before.active:
-            print(f"run {before.id} is not running ({before.status})", file=out)
+            print(f"run {safe(before.id)} is not running ({before.status})", file=out)
             return 0
-        print(f"stopping run {before.id}…", file=out, flush=True)
-        after = stop_run(run_id, on_step=lambda text: print(f"  {text}", file=out, flush=True))
+        print(f"stopping run {safe(before.id)}…", file=out, flush=True)
+        after = stop_run(
+            run_id, on_step=lambda text: print(f"  {safe(redact(text))}", file=out, flush=True)
+        )
     except RunStoreError as exc:
         _error(f"cockpit stop: {exc}")
         return 1
-    reason = f": {after.reason}" if after.reason else ""
-    print(f"run {after.id} {after.status}{reason}", file=out)
+    reason = f": {redact(after.reason)}" if after.reason else ""
+    print(safe(f"run {after.id} {after.status}{reason}"), file=out)
     return 1 if after.active else 0

@@ -1,7 +1,9 @@
 """Follow a run in the terminal (`cockpit train` without --detach): one live progress line.
 
 Rich, not textual: this is the headless twin of the Launch place. It only watches (through
-`RunWatcher`); Ctrl-C handling and the final report belong to `cockpit.train_cli`.
+`RunWatcher`); Ctrl-C handling and the final report belong to `cockpit.train_cli`. What the
+engine wrote (messages, paths) is echoed through `echo`: secrets redacted as the TUI does,
+control characters escaped, Rich markup inert.
 """
 
 from __future__ import annotations
@@ -13,8 +15,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 
+from cockpit.redact import redact
 from cockpit.runs.status import RunSummary
 from cockpit.runs.watcher import RunUpdate, RunWatcher
+from cockpit.termsafe import safe
+
+
+def echo(text: object) -> str:
+    """Untrusted text (engine messages, logs, paths, names) ready for `Console.print`."""
+    return escape(safe(redact(str(text))))
 
 
 def format_duration(seconds: float | None) -> str:
@@ -96,7 +105,7 @@ def follow(
             for event in update.events:
                 line = event_line(event)
                 if line:
-                    progress.console.print(escape(line))
+                    progress.console.print(echo(line))
             total = update.summary.total_steps
             if task is None:
                 task = progress.add_task("run", total=total, **_fields(update))
