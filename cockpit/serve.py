@@ -200,6 +200,35 @@ def _tui_args_error(extra_args: Sequence[str]) -> str | None:
     return None
 
 
+def _keyed_app(server: Any) -> Any:
+    """textual-serve's routes for `server`, the websocket's path holding its key, and a
+    check of the key on every request that needs one."""
+    import aiohttp_jinja2
+    import jinja2
+    from aiohttp import web
+
+    @web.middleware
+    async def require_key(request: web.Request, handler: Any) -> Any:
+        presented = presented_key(request.path, request.query)
+        if presented is not None and not key_matches(presented, server.key):
+            raise web.HTTPForbidden(text=KEY_REFUSED)
+        return await handler(request)
+
+    app = web.Application(middlewares=[require_key])
+    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(server.templates_path))
+    app.add_routes(
+        [
+            web.get("/", server.handle_index, name="index"),
+            web.get(f"/ws/{server.key}", server.handle_websocket, name="websocket"),
+            web.get("/download/{key}", server.handle_download, name="download"),
+            web.static("/static", server.statics_path, name="static"),
+        ]
+    )
+    app.on_startup.append(server.on_startup)
+    app.on_shutdown.append(server.on_shutdown)
+    return app
+
+
 @cache
 def _server_class() -> type:
     """textual-serve's Server with a key on every page and websocket, and an Origin check.
@@ -207,8 +236,6 @@ def _server_class() -> type:
     The page is `/?key=K`; its websocket is `/ws/K` (textual-serve's page script appends
     `?width=…` to the websocket URL, so the key goes in the path there).
     """
-    import aiohttp_jinja2
-    import jinja2
     from aiohttp import web
     from textual_serve.server import Server
 
@@ -218,27 +245,7 @@ def _server_class() -> type:
             self.key = key
 
         async def _make_app(self) -> web.Application:
-            # textual-serve's routes, with the websocket's path holding the key.
-            app = web.Application(middlewares=[self._require_key])
-            aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
-            app.add_routes(
-                [
-                    web.get("/", self.handle_index, name="index"),
-                    web.get(f"/ws/{self.key}", self.handle_websocket, name="websocket"),
-                    web.get("/download/{key}", self.handle_download, name="download"),
-                    web.static("/static", self.statics_path, name="static"),
-                ]
-            )
-            app.on_startup.append(self.on_startup)
-            app.on_shutdown.append(self.on_shutdown)
-            return app
-
-        @web.middleware
-        async def _require_key(self, request: web.Request, handler: Any) -> Any:
-            presented = presented_key(request.path, request.query)
-            if presented is not None and not key_matches(presented, self.key):
-                raise web.HTTPForbidden(text=KEY_REFUSED)
-            return await handler(request)
+            return _keyed_app(self)
 
         async def handle_index(self, request: web.Request) -> Any:
             # The page's websocket URL must be the address the browser used (an SSH
