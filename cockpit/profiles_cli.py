@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 from cockpit.profile_store import list_profiles, load_profile_file
 from cockpit.profile_validate import describe_problems
+from cockpit.termsafe import safe
 from cockpit.vram.cli import detected_gpu_gib
 from cockpit.vram.estimate import estimate
 from cockpit.vram.specs import UnknownModel
@@ -57,7 +58,7 @@ def profiles_main(gpu_gib: float | None, as_json: bool, out: TextIO | None = Non
             total = f"{r['total_gib']:6.2f} GiB" if "total_gib" in r else " " * 10
             card = f"on {r['gpu_gib']:g} GiB" if r.get("gpu_gib") else ""
             line = f"{r['name']:<{width}}  {r['origin']:<7}  {r['verdict']:<9}  {total}  {card}"
-            print(line.rstrip(), file=out)
+            print(safe(line.rstrip()), file=out)
             if r["verdict"] == "invalid":
-                print(f"{'':<{width}}  {r['reason']}", file=out)
+                print(safe(f"{'':<{width}}  {r['reason']}"), file=out)
     return 2 if any(r["verdict"] == "invalid" for r in rows) else 0

@@ -164,6 +164,20 @@ def frozen_profile_raw(raw: dict[str, Any], profile: Profile, profile_path: Path
 
 
 def _store_failure(root: Path, exc: OSError) -> str:
+    from cockpit.settings import file_in_the_way
+
+    blocker = file_in_the_way(root)
+    if blocker is not None:
+        where = f"{blocker}, which" if blocker == root else f"{root}, but {blocker}"
+        if os.environ.get(RUNS_DIR_ENV):
+            return (
+                f"cannot create a run: {RUNS_DIR_ENV} points to {where} is a file, not a "
+                "folder; set it to a folder"
+            )
+        return (
+            f"cannot create a run: the runs folder is {where} is a file, not a folder; move "
+            f"that file away, or set {RUNS_DIR_ENV} to a folder"
+        )
     reason = exc.strerror or str(exc)
     if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         advice = "free some disk space, or set COCKPIT_RUNS_DIR to a folder on a bigger disk"

@@ -69,3 +69,16 @@ def test_every_shipped_profile_estimates_and_a_broken_user_profile_is_listed(tmp
     assert len(shipped) == 6
     assert all(r["verdict"] in ("fits", "tight", "won't fit") for r in shipped)
     assert rows["tiny-demo-cpu"]["verdict"] == "fits"
+
+
+def test_a_user_profile_named_with_escapes_is_listed_invalid_and_printed_escaped(tmp_path):
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "evil.toml").write_text(
+        'name = "x\\u001b]52;c;cm0=\\u0007\\u009b2J"\n'
+        '[model]\nname_or_path = "cockpit:tiny-llama"\n'
+    )
+    done = _run("profiles", "--gpu-gib", "16", env_dir=tmp_path)
+    assert done.returncode == 2
+    assert "only letters, digits, spaces and - _ ." in done.stdout
+    assert not [c for c in ("\x1b", "\x07", "\x9b") if c in done.stdout]
+    assert "\\x9b2J" in done.stdout

@@ -134,6 +134,19 @@ def test_a_file_where_the_runs_folder_should_be_is_a_clear_error(tmp_path, monke
     assert list_runs() == []
 
 
+def test_runs_dir_naming_a_file_says_so_not_file_exists(tmp_path, monkeypatch):
+    blocker = tmp_path / "passwd"
+    blocker.write_text("root:x:0:0::/root:/bin/sh\n")
+    monkeypatch.setenv("COCKPIT_RUNS_DIR", str(blocker))
+    with pytest.raises(RunStoreError) as caught:
+        create_run(TINY)
+    assert str(caught.value) == (
+        f"cannot create a run: COCKPIT_RUNS_DIR points to {blocker}, which is a file, not a "
+        "folder; set it to a folder"
+    )
+    assert "File exists" not in str(caught.value)
+
+
 def test_a_disk_full_midway_leaves_nothing_behind(runs_dir):
     """A file size limit makes the profile write fail like a full disk (EFBIG)."""
     create_run(TINY, now=NOON)
