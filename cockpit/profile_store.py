@@ -23,6 +23,7 @@ previous version is kept as `NAME.toml.bak`.
 from __future__ import annotations
 
 import copy
+import errno
 import os
 import re
 import sys
@@ -38,7 +39,7 @@ from cockpit.profile import SECTIONS, TINY_DEMO_MODEL, ModelSection, Profile, ta
 from cockpit.profile_files import read_profile_text, toml_error_message, unserialisable
 from cockpit.profile_validate import Problem, parse_profile, profile_to_raw
 from cockpit.settings import CONFIG_DIR_ENV as CONFIG_DIR_ENV  # re-exported for callers
-from cockpit.settings import config_dir
+from cockpit.settings import config_dir, file_in_the_way
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -188,14 +189,31 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def _save_failure(path: Path, exc: OSError) -> str:
-    reason = exc.strerror or str(exc)
-    if isinstance(exc, PermissionError) or exc.errno == 30:  # 30: EROFS
+    """What went wrong and the way out, naming the folder (the edits stay in the editor)."""
+    folder, kept = path.parent, "your edits are not lost"
+    ours = os.path.abspath(folder) == os.path.abspath(user_profiles_dir())
+    elsewhere = (
+        f"set {CONFIG_DIR_ENV} to a writable folder"
+        if ours
+        else f"save it under another name in {user_profiles_dir()}"
+    )
+    blocker = file_in_the_way(folder)
+    if blocker is not None:
         return (
-            f"cannot save {path}: permission denied, the folder {path.parent} is read-only. "
-            f"Save it under another name in {user_profiles_dir()} instead, or make the "
-            "folder writable; your edits are not lost"
+            f"cannot save {path}: {blocker} is a file, not a folder, so the folder {folder} "
+            f"cannot be made. Move that file away, or {elsewhere}; {kept}"
         )
-    return f"cannot save {path}: {reason}; your edits are not lost"
+    if exc.errno == errno.EROFS:
+        return (
+            f"cannot save {path}: the folder {folder} is on a read-only file system. Remount "
+            f"it writable, or {elsewhere}; {kept}"
+        )
+    if isinstance(exc, PermissionError):
+        return (
+            f"cannot save {path}: permission denied, the folder {folder} is not writable. "
+            f"Make it writable (chmod u+w {folder}), or {elsewhere}; {kept}"
+        )
+    return f"cannot save {path}: {exc.strerror or exc}; {kept}"
 
 
 # -- where profiles live --------------------------------------------------------------

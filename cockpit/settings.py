@@ -12,7 +12,9 @@ bad value never stops cockpit: it is reported with what is allowed, and its defa
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import sys
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -102,7 +104,34 @@ def _problem(key: str, value: Any) -> str | None:
         return "must be a string (in quotes)"
     if key == "start_place" and value not in PLACES:
         return f"must be one of {', '.join(PLACES)}"
+    if key == "runs_dir":
+        return runs_dir_problem(value)
     return None
+
+
+def file_in_the_way(folder: Path) -> Path | None:
+    """What stops `folder` from being (or becoming) a folder: `folder` itself or its nearest
+    existing parent when that is a file; None when nothing is in the way."""
+    for path in (folder, *folder.parents):
+        try:
+            info = path.stat()
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                continue  # missing (it can be made), or under a file: look further up
+            return None  # unreadable: say nothing rather than guess
+        return None if stat.S_ISDIR(info.st_mode) else path
+    return None
+
+
+def runs_dir_problem(runs_dir: str) -> str | None:
+    """Why `runs_dir` cannot be the runs folder (a file is in the way), or None."""
+    folder = Path(runs_dir).expanduser()
+    blocker = file_in_the_way(folder) if runs_dir else None
+    if blocker is None:
+        return None
+    if blocker == folder:
+        return f"{folder} is a file, not a folder; choose a folder (it is made if missing)"
+    return f"{blocker} is a file, not a folder, so {folder} cannot be made; choose a folder"
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:

@@ -223,7 +223,7 @@ class ProfileFileActions(PlaceScreen):
         try:
             save_profile_file(path, raw, header=header)
         except ProfileError as exc:
-            self.notify(str(exc), title="Not saved", severity="error", timeout=15)
+            self.notify(str(exc), title="Not saved", severity="error", timeout=15, markup=False)
             return False
         self.current = OpenProfile(path, copy.deepcopy(raw), shipped=False)
         self.notify(f"Saved {path}")

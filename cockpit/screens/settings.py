@@ -20,6 +20,7 @@ from cockpit.settings import (
     PLACES,
     REFRESH_RANGE,
     Settings,
+    runs_dir_problem,
     save_settings,
     set_runs_dir,
     settings_path,
@@ -96,11 +97,15 @@ class SettingsScreen(ModalScreen[Settings | None]):
             return f"Hardware refresh must be a number of seconds ({low}–{high}), not {text!r}."
         if not low <= refresh <= high:
             return f"Hardware refresh must be between {low} and {high} seconds."
+        runs_dir = self.query_one("#settings-runs", Input).value.strip()
+        problem = runs_dir_problem(runs_dir)
+        if problem:
+            return f"Runs folder: {problem}."
         profile = self.query_one("#settings-profile", Select).value
         return replace(
             self.current,
             refresh_s=refresh,
-            runs_dir=self.query_one("#settings-runs", Input).value.strip(),
+            runs_dir=runs_dir,
             default_profile=profile if isinstance(profile, str) else "",
             theme=str(self.query_one("#settings-theme", Select).value),
             start_place=str(self.query_one("#settings-place", Select).value),

@@ -126,6 +126,26 @@ async def test_a_failed_save_says_why_and_keeps_the_edits(my_profile, monkeypatc
         assert on_disk(my_profile)["train"]["batch_size"] == 1
 
 
+async def test_saving_into_a_read_only_config_folder_names_it_and_the_way_out(
+    my_profile, user_dir, monkeypatch
+):
+    def read_only(*args, **kwargs):  # simulated: as root a read-only folder is still writable
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("cockpit.atomic.tempfile.mkstemp", read_only)
+    app = profiles_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        await open_profile(pilot, "my-3b")
+        await type_into(pilot, "train.batch_size", "3")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        said = [n.message for n in app._notifications if n.title == "Not saved"]
+        assert len(said) == 1 and f"the folder {user_dir} is not writable" in said[0]
+        assert "COCKPIT_CONFIG_DIR" in said[0] and "another name" not in said[0]
+        assert app.screen.dirty
+
+
 async def test_leaving_with_unsaved_edits_asks_and_escape_keeps_editing(my_profile):
     app = profiles_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -86,3 +86,18 @@ async def test_no_color_still_tells_errors_apart_by_mark_and_word(tmp_path, monk
         assert app.no_color
         text = screen_text(app)
         assert "1 finding (1 error)" in text and f"● line {line}" in text
+
+
+async def test_a_runs_folder_that_is_a_file_is_refused(config, tmp_path):
+    blocker = tmp_path / "passwd"
+    blocker.write_text("x")
+    app = make_app()
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await _open_settings(pilot)
+        app.screen.query_one("#settings-runs").value = str(blocker)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsScreen)  # still open: nothing saved
+        notes = [n.message for n in app._notifications]
+        assert any(f"{blocker} is a file, not a folder" in n for n in notes), notes
+    assert load_settings(config / "settings.toml")[0].runs_dir == ""

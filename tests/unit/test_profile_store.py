@@ -31,6 +31,7 @@ from cockpit.profile_store import (
     resolve_data_path,
     save_profile_file,
     shipped_profiles_dir,
+    user_profiles_dir,
 )
 
 SHIPPED = shipped_profiles_dir()
@@ -221,9 +222,44 @@ def test_saving_into_a_read_only_folder_says_where_to_save_instead(tmp_path, mon
         save_profile_file(path, {"name": "p"})
     message = str(caught.value)
     assert message.startswith(f"cannot save {path}: permission denied, the folder ")
-    assert f"Save it under another name in {user_dir} instead" in message
+    assert f"or save it under another name in {user_dir};" in message
     assert message.endswith("your edits are not lost")
     assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    ("error", "why"),
+    [
+        (PermissionError(errno.EACCES, "Permission denied"), "is not writable"),
+        (OSError(errno.EROFS, "Read-only file system"), "is on a read-only file system"),
+    ],
+    ids=["permission", "read-only-fs"],
+)
+def test_a_read_only_config_folder_names_it_and_the_way_out(monkeypatch, user_dir, error, why):
+    def refuse(*args, **kwargs):  # simulated: as root a read-only folder is still writable
+        raise error
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    path = user_dir / "mine.toml"
+    with pytest.raises(ProfileSaveError) as caught:
+        save_profile_file(path, {"name": "mine"})
+    message = str(caught.value)
+    assert f"the folder {user_dir} {why}" in message
+    assert "COCKPIT_CONFIG_DIR" in message
+    assert "another name" not in message  # the same folder would refuse it too
+    assert message.endswith("your edits are not lost")
+
+
+def test_a_config_folder_under_a_file_says_which_file_is_in_the_way(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("COCKPIT_CONFIG_DIR", str(blocker))
+    path = user_profiles_dir() / "mine.toml"
+    with pytest.raises(ProfileSaveError) as caught:
+        save_profile_file(path, {"name": "mine"})
+    message = str(caught.value)
+    assert f"{blocker} is a file, not a folder" in message
+    assert "COCKPIT_CONFIG_DIR" in message and "another name" not in message
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores permissions")

@@ -129,8 +129,12 @@ def test_a_file_where_the_runs_folder_should_be_is_a_clear_error(tmp_path, monke
     blocker = tmp_path / "blocker"
     blocker.write_text("not a folder")
     monkeypatch.setenv("COCKPIT_RUNS_DIR", str(blocker / "runs"))
-    with pytest.raises(RunStoreError, match=r"cannot create a run in .*COCKPIT_RUNS_DIR"):
+    with pytest.raises(RunStoreError) as caught:
         create_run(TINY)
+    assert str(caught.value) == (
+        f"cannot create a run: COCKPIT_RUNS_DIR points to {blocker / 'runs'}, but {blocker} is "
+        "a file, not a folder; set it to a folder"
+    )
     assert list_runs() == []
 
 

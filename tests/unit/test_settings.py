@@ -52,3 +52,14 @@ def test_runs_dir_applies_unless_the_environment_already_says(monkeypatch, tmp_p
     monkeypatch.setenv(RUNS_DIR_ENV, "/from/env")
     apply_runs_dir(Settings(runs_dir=str(tmp_path / "other")))
     assert os.environ[RUNS_DIR_ENV] == "/from/env"
+
+
+def test_a_runs_dir_that_is_a_file_is_reported_and_not_applied(tmp_path):
+    blocker = tmp_path / "passwd"
+    blocker.write_text("x")
+    path = tmp_path / "settings.toml"
+    for runs_dir in (blocker, blocker / "runs"):
+        path.write_text(f'runs_dir = "{runs_dir}"\n')
+        settings, problems = load_settings(path)
+        assert settings.runs_dir == ""
+        assert len(problems) == 1 and f"{blocker} is a file, not a folder" in problems[0]
