@@ -7,6 +7,10 @@ session's leader and the engine shares its process group); it starts the engine 
 output going to output.log, records the engine's pid in run.json, tells the supervisor
 the pid on stdout, waits, and records `exit_code` or `signal` and `ended` in run.json.
 
+When run.json cannot be rewritten (a full disk), it leaves an empty file named
+`.exit-not-recorded-<ERRNO>` (creating one needs no free data block) so that the store can
+say why the exit is missing instead of a bare "crashed".
+
 It ignores SIGINT, SIGTERM and SIGHUP so that `cockpit stop`'s group-wide SIGTERM reaches
 the engine without losing the record; only SIGKILL ends it early (then `cockpit stop`
 records the kill itself). Standard library, `cockpit.runs.runjson`/`procs` and
@@ -16,6 +20,8 @@ records the kill itself). Standard library, `cockpit.runs.runjson`/`procs` and
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import os
 import signal
 import subprocess
@@ -27,6 +33,9 @@ from pathlib import Path
 from cockpit.runs.procs import current_pgid, exit_fields
 from cockpit.runs.runjson import RunMetaError, read_meta, update_meta
 from engines.protocol import OUTPUT_FILE, RUN_FILE
+
+UNRECORDED_NOTE = ".exit-not-recorded-"
+"""Prefix of the empty file left when run.json cannot be written; the errno name follows."""
 
 
 def _parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -80,6 +89,30 @@ def _first_launch(run_json: Path) -> bool:
         return True
 
 
+def _leave_note(run_dir: Path, exc: OSError) -> None:
+    """Say, in a file name alone, why run.json could not be written (see the docstring)."""
+    name = errno.errorcode.get(exc.errno or 0, "EIO")
+    with contextlib.suppress(OSError):  # else nothing can be written: it stays "crashed"
+        (run_dir / f"{UNRECORDED_NOTE}{name}").touch()
+
+
+def _clear_notes(run_dir: Path) -> None:
+    """A new launch starts without the previous one's notes."""
+    for note in run_dir.glob(f"{UNRECORDED_NOTE}*"):
+        with contextlib.suppress(OSError):
+            note.unlink()
+
+
+def _record(run_json: Path, **fields: object) -> OSError | None:
+    """Merge fields into run.json; on failure leave the note and return the error."""
+    try:
+        update_meta(run_json, **fields)
+    except OSError as exc:
+        _leave_note(run_json.parent, exc)
+        return exc
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
     _shield()
@@ -95,22 +128,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     except OSError as exc:
         reason = f"{args.command[0]}: {exc.strerror or exc}"
-        update_meta(run_json, spawn_error=reason, ended=time.time())
+        _record(run_json, spawn_error=reason, ended=time.time())
         _handshake(f"error {reason}")
         return 1
+    _clear_notes(args.run_dir)
     now = time.time()
     first = {"started": now} if _first_launch(run_json) else {}
-    update_meta(
-        run_json,
-        pid=child.pid,
-        pgid=current_pgid(),
-        reaper_pid=os.getpid(),
-        launch_started=now,
-        **first,
-    )
+    launch = {"pid": child.pid, "pgid": current_pgid(), "reaper_pid": os.getpid()}
+    failed = _record(run_json, **launch, launch_started=now, **first)
+    if failed is not None:
+        child.kill()  # an engine whose run nobody can follow must not train unseen
+        child.wait()
+        _handshake(f"error cannot write {RUN_FILE}: {failed.strerror or failed}")
+        return 1
     _handshake(f"pid {child.pid}")
     returncode = child.wait()
-    update_meta(run_json, ended=time.time(), **exit_fields(returncode))
+    _record(run_json, ended=time.time(), **exit_fields(returncode))
     return 0
 
 

@@ -6,14 +6,19 @@ is testable without a process. The rules:
 - The last `start` opens the current segment (a resume appends a new start). run.json's
   `starts_before` says how many starts the file held when the current launch began; until
   the engine writes one more, the current launch has no events yet.
-- An `end` event in the current segment gives the status, except that an end "finished"
-  with `steps_done` 0 (or, without `steps_done`, no step event at all) is `failed`,
-  "trained 0 steps".
+- An `end` event written by the current launch gives the status, even with no start before
+  it (an engine that fails or is stopped while loading writes no start): run.json's
+  `ends_before` says how many ends the file held when the launch began (older runs: an end
+  after the launch's `launch_started`, or after its own start). An end "finished" with
+  `steps_done` 0 (or, without `steps_done`, no step event at all) is `failed`, "trained 0
+  steps"; an end "stopped" is `stopped` however few steps it trained.
 - No end: pid alive → `running` (or `starting` before the first step). pid gone → the exit
   the reaper recorded: a signal → `crashed` with its name; exit 0 with no step → `failed`
   (the seeds' "finished in one minute with an empty log"); anything else → `crashed`.
   Nothing recorded (the reaper itself was killed) → `crashed`, process gone without an end
-  event. After `cockpit stop`, a forced end is `stopped` instead of crashed.
+  event. After `cockpit stop`, a forced end (or an exit without an end) is `stopped`.
+- A crash without an end event names a full disk when the output's tail (or the note the
+  reaper leaves when it cannot rewrite run.json) shows one, with the fix.
 """
 
 from __future__ import annotations
@@ -50,12 +55,15 @@ class EventFold:
     starts: int = 0
     start: dict[str, Any] | None = None
     """The last start event."""
+    ends: int = 0
     step_events: int = 0
     segment_steps: int = 0
     """Step events since the last start."""
     last_step: dict[str, Any] | None = None
     end: dict[str, Any] | None = None
     """The end event of the current segment (reset by a start)."""
+    last_end: dict[str, Any] | None = None
+    """The last end event, start or not (an engine that fails while loading writes no start)."""
     last_checkpoint: dict[str, Any] | None = None
     first_t: float | None = None
     last_t: float | None = None
@@ -73,7 +81,8 @@ class EventFold:
             self.segment_steps += 1
             self.last_step = dict(event)
         elif kind == "end":
-            self.end = dict(event)
+            self.ends += 1
+            self.end = self.last_end = dict(event)
         elif kind == "checkpoint":
             self.last_checkpoint = dict(event)
 
@@ -134,8 +143,9 @@ def derive_status(
     """(status, reason) of a run; `alive`: its pid runs (None: cannot tell, another host);
     `now` lets a run that was created but never spawned end as failed."""
     current = fold.starts > _int(meta.get("starts_before"), 0)
-    if current and fold.end is not None:
-        return _from_end(fold.end, fold)
+    end = current_end(meta, fold)
+    if end is not None:
+        return _from_end(end, fold)
     steps = fold.segment_steps if current else 0
     if meta.get("spawn_error"):
         return "failed", f"could not start the engine: {meta['spawn_error']}"
@@ -149,6 +159,21 @@ def derive_status(
             return "stopped", "killed by `cockpit stop` before it wrote an end event"
         return "crashed", NO_END
     return _from_exit(meta, steps)
+
+
+def current_end(meta: Mapping[str, Any], fold: EventFold) -> dict[str, Any] | None:
+    """The end event the current launch wrote, or None (see the module docstring)."""
+    if fold.end is not None and fold.starts > _int(meta.get("starts_before"), 0):
+        return fold.end
+    if fold.last_end is None:
+        return None
+    ends_before = _int(meta.get("ends_before"), None)
+    if ends_before is not None:
+        return fold.last_end if fold.ends > ends_before else None
+    launched, end_t = _number(meta.get("launch_started")), _number(fold.last_end.get("t"))
+    if launched is not None and end_t is not None and end_t >= launched:
+        return fold.last_end  # a run recorded before `ends_before` existed
+    return None
 
 
 def _never_spawned(meta: Mapping[str, Any], now: float | None) -> bool:
@@ -177,8 +202,11 @@ def _from_end(end: Mapping[str, Any], fold: EventFold) -> tuple[Status, str]:
         error = ": ".join(str(end[k]) for k in ("error_class", "error_message") if end.get(k))
         return "failed", error or "the engine reported a failure"
     if status == "stopped":
-        step = (fold.last_step or {}).get("step")
-        return "stopped", f"stopped at step {step}" if step is not None else "stopped"
+        step = _int(end.get("steps_done"), None)
+        step = _int((fold.last_step or {}).get("step"), None) if step is None else step
+        if not step:
+            return "stopped", "stopped before its first step (while loading)"
+        return "stopped", f"stopped at step {step}"
     return "unknown", f"end event with unknown status {status!r}"
 
 
@@ -191,11 +219,30 @@ def _from_exit(meta: Mapping[str, Any], steps: int) -> tuple[Status, str]:
         hint = _SIGNAL_HINTS.get(str(sig))
         return "crashed", f"{sig}: {hint}" if hint else str(sig)
     code = meta.get("exit_code")
+    if stopping:  # before the exit-0 rule: a stop while loading is no wrong interpreter
+        return "stopped", f"exited with code {code} after `cockpit stop`, without an end event"
     if code == 0 and not steps:
         return "failed", EXIT_0_NO_STEP
-    if stopping:
-        return "stopped", f"exited with code {code} after `cockpit stop`, without an end event"
     return "crashed", f"exited with code {code} without an end event (see output.log)"
+
+
+DISK_FULL_FIX = "free disk space, then resume the run (it goes on from its last checkpoint)"
+_DISK_FULL_MARKS = ("no space left on device", "[errno 28]", "enospc")
+_DISK_FULL_ERRNOS = ("ENOSPC", "EDQUOT")
+
+
+def crash_reason(reason: str, tail: Iterable[str], unrecorded: str | None = None) -> str:
+    """The reason of a crash without an end event, naming a full disk (and the fix) when the
+    output's last lines show one. `unrecorded`: the errno name the reaper left when it could
+    not write the exit into run.json."""
+    lowered = [line.lower() for line in tail]
+    if unrecorded in _DISK_FULL_ERRNOS or any(
+        mark in line for line in lowered for mark in _DISK_FULL_MARKS
+    ):
+        return f"no space left on device: {reason}; fix: {DISK_FULL_FIX}"
+    if unrecorded:
+        return f"{reason}; its exit could not be written to run.json ({unrecorded})"
+    return reason
 
 
 def summarize(
@@ -208,9 +255,10 @@ def summarize(
     """The RunSummary of one run from its parts (`now` for the duration of a live run)."""
     now = time.time() if now is None else now
     status, reason = derive_status(meta, fold, alive, now)
-    start, step, end = fold.start or {}, fold.last_step or {}, fold.end or {}
+    start, step = fold.start or {}, fold.last_step or {}
+    end = current_end(meta, fold) or {}
     started = _number(meta.get("started")) or fold.first_t
-    ended = _ended(status, meta, fold)
+    ended = _ended(status, meta, fold, end)
     duration = None if started is None else max((ended or now) - started, 0.0)
     return RunSummary(
         id=str(meta.get("id") or run_dir.name),
@@ -235,11 +283,13 @@ def summarize(
     )
 
 
-def _ended(status: str, meta: Mapping[str, Any], fold: EventFold) -> float | None:
+def _ended(
+    status: str, meta: Mapping[str, Any], fold: EventFold, end: Mapping[str, Any]
+) -> float | None:
     if status in ACTIVE:
         return None
-    if fold.end is not None:
-        return _number(fold.end.get("t"))
+    if end:
+        return _number(end.get("t"))
     return _number(meta.get("ended")) or fold.last_t
 
 

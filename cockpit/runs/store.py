@@ -18,7 +18,7 @@ import shutil
 import socket
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,15 @@ from cockpit.profile import TINY_DEMO_MODEL, Profile
 from cockpit.profile_store import load_profile_file, resolve_data_path
 from cockpit.profile_validate import describe_problems
 from cockpit.runs.procs import process_alive
+from cockpit.runs.reaper import UNRECORDED_NOTE
 from cockpit.runs.runjson import SCHEMA_VERSION, RunMetaError, read_meta, write_meta
-from cockpit.runs.status import EventFold, RunSummary, summarize, unknown_summary
+from cockpit.runs.status import (
+    EventFold,
+    RunSummary,
+    crash_reason,
+    summarize,
+    unknown_summary,
+)
 from engines import protocol
 
 RUNS_DIR_ENV = "COCKPIT_RUNS_DIR"
@@ -241,7 +248,7 @@ def summarize_dir(run: RunDir, *, now: float | None = None) -> RunSummary:
             meta = read_meta(run.run_json)
         except RunMetaError as exc:
             return unknown_summary(run.path, str(exc))
-    return summarize(run.path, meta, fold, alive, now)
+    return _explain_crash(run, summarize(run.path, meta, fold, alive, now))
 
 
 def fold_events(path: Path) -> EventFold:
@@ -286,3 +293,14 @@ def output_tail(run: RunDir, lines: int = 20, max_bytes: int = 64 * 1024) -> lis
     shown = [line.rstrip("\r").rsplit("\r", 1)[-1].rstrip() for line in text.split("\n")]
     shown = [line for line in shown if line]
     return shown[-lines:] if lines > 0 else []
+
+
+def _explain_crash(run: RunDir, summary: RunSummary) -> RunSummary:
+    """A crash (never an end event) explained by what it left: a full disk in the output's
+    tail, or the reaper's note that it could not write run.json."""
+    if summary.status != "crashed":
+        return summary
+    notes = sorted(p.name for p in run.path.glob(f"{UNRECORDED_NOTE}*"))
+    unrecorded = notes[0].removeprefix(UNRECORDED_NOTE) if notes else None
+    reason = crash_reason(summary.reason, output_tail(run, 40), unrecorded)
+    return summary if reason == summary.reason else replace(summary, reason=reason)

@@ -200,6 +200,8 @@ def _launch(run: RunDir, check: Preflight, *, resume: bool, module: str | None) 
 
 
 def _record_launch(run: RunDir, check: Preflight, command: list[str], meta: dict) -> None:
+    # The events already written: what this launch writes beyond them is its own (status).
+    before = fold_events(run.events)
     update_meta(
         run.run_json,
         command=redact_args(command),
@@ -209,7 +211,8 @@ def _record_launch(run: RunDir, check: Preflight, command: list[str], meta: dict
         host=socket.gethostname(),
         cwd=redact(os.getcwd()),
         launches=int(meta.get("launches") or 0) + 1,
-        starts_before=fold_events(run.events).starts,
+        starts_before=before.starts,
+        ends_before=before.ends,
         **dict.fromkeys((*_LAUNCH_FIELDS, "stop_requested", "spawn_error")),
     )
 

@@ -11,6 +11,7 @@ from cockpit.runs.status import (
     NEVER_STARTED_S,
     NO_END,
     EventFold,
+    crash_reason,
     derive_status,
     summarize,
 )
@@ -156,3 +157,84 @@ def test_garbage_values_in_run_json_do_not_break_the_summary():
     meta = {"pid": "not a pid", "started": "yesterday", "exit_code": True, "starts_before": None}
     s = summarize(Path("/r"), meta, _fold({"kind": "step", "step": "x", "t": "?"}), False)
     assert s.id == "r" and s.step is None and s.started is None
+
+
+# -- an end event written by the current launch wins (issue 10, defects 9 and 10) --------
+
+FAILED_LOADING = _ev(
+    "end", 20.0, status="failed", steps_done=0, error_class="ModuleNotFoundError",
+    error_message="No module named 'torch'",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        LAUNCHED | {"ends_before": 0},
+        {"pid": 4242, "starts_before": 0, "launch_started": 19.0},  # before `ends_before`
+    ],
+)
+def test_a_failure_before_the_first_start_is_failed_with_the_engines_error(meta):
+    status, reason = derive_status(meta | {"exit_code": 1}, _fold(FAILED_LOADING), False)
+    assert (status, reason) == ("failed", "ModuleNotFoundError: No module named 'torch'")
+
+
+def test_a_resume_that_fails_before_its_start_is_failed_not_the_previous_end():
+    first = [START, *STEPS[:2], _ev("end", 15.0, status="stopped", steps_done=2)]
+    meta = LAUNCHED | {"starts_before": 1, "ends_before": 1, "exit_code": 1}
+    corrupt = _ev("end", 30.0, status="failed", error_class="EngineError", error_message="bad")
+    assert derive_status(meta, _fold(*first, corrupt), False) == ("failed", "EngineError: bad")
+    status, reason = derive_status(meta, _fold(*first), False)  # this launch wrote no end
+    assert status == "crashed" and "code 1" in reason
+
+
+def test_an_old_runs_previous_end_is_not_taken_for_the_current_launchs():
+    first = [START, STEPS[0], _ev("end", 15.0, status="stopped", steps_done=1)]
+    meta = {"pid": 4242, "starts_before": 1, "launch_started": 25.0, "exit_code": 1}
+    assert derive_status(meta, _fold(*first), False)[0] == "crashed"
+
+
+def test_a_stop_while_loading_is_stopped_not_failed():
+    stopped = _ev("end", 20.0, status="stopped", steps_done=0)
+    meta = LAUNCHED | {"ends_before": 0, "exit_code": 0, "stop_requested": 19.5}
+    status, reason = derive_status(meta, _fold(stopped), False)
+    assert status == "stopped" and "before its first step" in reason
+
+
+def test_a_stopped_engine_that_exited_0_without_an_end_is_stopped_not_a_wrong_interpreter():
+    meta = LAUNCHED | {"ends_before": 0, "exit_code": 0, "stop_requested": 19.5}
+    status, reason = derive_status(meta, _fold(), False)
+    assert status == "stopped" and "wrong interpreter" not in reason
+
+
+def test_the_summary_takes_the_current_launchs_end():
+    meta = LAUNCHED | {"ends_before": 0, "exit_code": 1, "ended": 21.0}
+    s = summarize(Path("/r"), meta, _fold(FAILED_LOADING), False, now=100.0)
+    assert (s.status, s.ended) == ("failed", 20.0)
+    assert s.extra["error_class"] == "ModuleNotFoundError"
+
+
+# -- a full disk is named (issue 10, defect 11) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "OSError: [Errno 28] No space left on device",
+        "RuntimeError: write failed: ENOSPC",
+    ],
+)
+def test_a_crash_with_a_full_disk_at_the_outputs_tail_names_the_disk_and_the_fix(line):
+    tail = ["{'loss': 2.1, 'step': 7}", "Traceback (most recent call last):", line]
+    reason = crash_reason(NO_END, tail)
+    assert reason.startswith("no space left on device") and NO_END in reason
+    assert "free disk space" in reason and "resume" in reason
+
+
+def test_a_crash_whose_exit_could_not_be_recorded_for_lack_of_space_names_the_disk():
+    assert "no space left on device" in crash_reason(NO_END, [], unrecorded="ENOSPC")
+    assert "EROFS" in crash_reason(NO_END, [], unrecorded="EROFS")
+
+
+def test_a_crash_without_a_disk_message_keeps_its_reason():
+    assert crash_reason(NO_END, ["Segmentation fault (core dumped)"]) == NO_END
