@@ -273,6 +273,35 @@ RULES: dict[str, dict[str, Check]] = {
 }
 
 
+# -- rules across keys ------------------------------------------------------------------
+
+
+def grpo_batch_rule(
+    batch_size: int, grad_accum: int, processes: int, num_generations: int
+) -> tuple[str, str] | None:
+    """(what is wrong, the fix) when TRL's GRPOConfig refuses this batch, else None.
+
+    TRL (0.19 to 1.16 alike) generates `per_device_train_batch_size × num_processes ×
+    steps_per_generation` completions per generation batch, steps_per_generation defaulting
+    to gradient_accumulation_steps, and raises unless that is a multiple of num_generations
+    (whole groups of completions per prompt). num_generations ≥ 2 is the key's own rule.
+    """
+    generated = batch_size * grad_accum * processes
+    if num_generations < 1 or generated % num_generations == 0:
+        return None
+    where = f" × {processes} processes" if processes > 1 else ""
+    message = (
+        f"TRL generates batch_size × grad_accum{where} = {generated} completions per step, "
+        f"in groups of num_generations = {num_generations}: it must be a multiple of it"
+    )
+    unit = num_generations // math.gcd(num_generations, grad_accum * processes)
+    fixes = [f"train.batch_size = {-(-batch_size // unit) * unit}"]
+    divisors = [n for n in range(num_generations - 1, 1, -1) if generated % n == 0]
+    if divisors:
+        fixes.append(f"grpo.num_generations = {divisors[0]}")
+    return message, "set " + " or ".join(fixes)
+
+
 # -- unknown keys: names from other tools, typos, keys in the wrong table ----------------
 
 _KEY_ALIASES: dict[str, str] = {

@@ -10,6 +10,8 @@ Decisions:
 - A `[grpo]` table with `engine = "sft"` is a warning, not an error: it is ignored and the
   profile still loads with `grpo=None`. `engine = "grpo"` without `[grpo]` uses defaults.
 - Warnings never block: `parse_profile` returns a Profile unless there is an error.
+- What TRL would refuse at start (a GRPO batch that splits a group of completions) is an
+  error, not a warning: the run would only die after loading the model.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from cockpit.profile import SECTION_TYPES, SECTIONS, GrpoSection, Profile
-from cockpit.profile_rules import RULES, allowed_keys, unknown_key_hint
+from cockpit.profile_rules import RULES, allowed_keys, grpo_batch_rule, unknown_key_hint
 
 Severity = Literal["error", "warning"]
 
@@ -243,21 +245,18 @@ def _cross_check(
         message = f"must be less than gpu_memory_gib ({hardware.gpu_memory_gib:g})"
         out.add("hardware.reserve_gib", hardware.reserve_gib, message + ": nothing left to train")
     batch_keys = ("train.batch_size", "train.grad_accum", "grpo.num_generations", "grpo")
-    if engine == "grpo" and not out.failed(*batch_keys):
-        _check_grpo_batch(train, sections["grpo"], out)
+    if engine == "grpo" and not out.failed(*batch_keys, "hardware.gpus"):
+        _check_grpo_batch(train, sections["grpo"], hardware.gpus, out)
 
 
-def _check_grpo_batch(train: Any, grpo: GrpoSection, out: _Collector) -> None:
-    """TRL groups completions by prompt: the batch must hold whole groups."""
-    batch = train.batch_size * train.grad_accum
-    if batch % grpo.num_generations:
-        out.add(
-            "grpo.num_generations",
-            grpo.num_generations,
-            f"TRL needs batch_size × grad_accum (× GPUs) = {batch} to be a multiple of it",
-            f"e.g. train.batch_size = {grpo.num_generations}",
-            "warning",
-        )
+def _check_grpo_batch(train: Any, grpo: GrpoSection, gpus: int | str, out: _Collector) -> None:
+    """TRL refuses a batch that splits a group of completions (with "auto" GPUs the process
+    count is known only at launch: pre-flight checks it then)."""
+    if not isinstance(gpus, int):
+        return
+    broken = grpo_batch_rule(train.batch_size, train.grad_accum, gpus, grpo.num_generations)
+    if broken is not None:
+        out.add("grpo.num_generations", grpo.num_generations, *broken)
 
 
 def profile_to_raw(profile: Profile) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cockpit.profile import TINY_DEMO_MODEL, Profile
+from cockpit.profile_rules import grpo_batch_rule
 from cockpit.profile_store import load_profile_file, resolve_data_path
 
 EXIT_OK, EXIT_INVALID, EXIT_WONT_FIT = 0, 2, 4
@@ -92,13 +93,13 @@ def preflight(
         return Preflight(path, None, tuple(_profile_refusals(loaded)))
     profile = loaded.profile
     gpus = tuple(detect_gpu_sizes() if gpu_sizes_gib is None else gpu_sizes_gib)
-    refusals, notes = [], [f"warning: {p}" for p in loaded.problems]
+    refusals, notes = [], [str(p) for p in loaded.problems]  # a warning says "warning: …"
     refusals += _data_refusals(profile, path, notes)
     refusals += _model_refusals(profile)
     python, env_refusals = _interpreter(profile)
     refusals += env_refusals
     processes, gpu_refusals = _processes(profile, gpus)
-    refusals += gpu_refusals
+    refusals += gpu_refusals + _grpo_refusals(profile, processes)
     verdict, vram = _vram(profile, gpus, force, notes)
     return Preflight(
         path, profile, tuple(refusals + vram), tuple(notes), verdict, processes, python
@@ -217,6 +218,16 @@ def _processes(profile: Profile, gpus: tuple[float, ...]) -> tuple[int, list[Ref
         fix = f'set hardware.gpus to {len(gpus)} or fewer, or "auto"'
         return wanted, [Refusal("hardware.gpus", f"{wanted} asked, {found} found", fix, "hardware")]
     return max(wanted, 1), []
+
+
+def _grpo_refusals(profile: Profile, processes: int) -> list[Refusal]:
+    """What TRL's GRPOConfig would refuse once the model has loaded, with the process count
+    known now (hardware.gpus = "auto")."""
+    if profile.engine != "grpo" or profile.grpo is None:
+        return []
+    train, grpo = profile.train, profile.grpo
+    broken = grpo_batch_rule(train.batch_size, train.grad_accum, processes, grpo.num_generations)
+    return [] if broken is None else [Refusal("grpo.num_generations", *broken)]
 
 
 def _vram(

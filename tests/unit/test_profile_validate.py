@@ -260,13 +260,23 @@ def test_grpo_engine_without_grpo_table_uses_defaults():
     assert profile.grpo == GrpoSection()
 
 
-def test_grpo_batch_that_splits_a_group_is_a_warning():
-    raw = _raw(train={"batch_size": 3}, grpo={"num_generations": 4})
+def test_grpo_batch_that_splits_a_group_is_an_error_as_trl_refuses_it():
+    raw = _raw(train={"batch_size": 3, "grad_accum": 2}, grpo={"num_generations": 4})
     raw["engine"] = "grpo"
     profile, problems = parse_profile(raw)
-    assert profile is not None
-    assert [p.severity for p in problems] == ["warning"]
-    assert "= 3 to be a multiple" in problems[0].message
+    assert profile is None
+    (problem,) = problems
+    assert problem.severity == "error" and problem.key == "grpo.num_generations"
+    assert "batch_size × grad_accum = 6 completions" in problem.message
+    assert problem.suggestion == "set train.batch_size = 4 or grpo.num_generations = 3"
+
+
+def test_grpo_batch_counts_a_fixed_number_of_gpus():
+    raw = _raw(train={"batch_size": 1}, grpo={"num_generations": 2}, hardware={"gpus": 2})
+    raw["engine"] = "grpo"
+    assert parse_profile(raw) == (parse_profile(raw)[0], [])
+    raw["hardware"]["gpus"] = 1
+    assert [p.key for p in parse_profile(raw)[1]] == ["grpo.num_generations"]
 
 
 @pytest.mark.parametrize(

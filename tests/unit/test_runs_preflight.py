@@ -128,3 +128,38 @@ def test_process_count_follows_hardware_gpus(tmp_path, gpus, detected, processes
     check = preflight(_profile(tmp_path, hardware={"gpus": gpus}), gpu_sizes_gib=detected)
     assert check.processes == processes
     assert ("hardware.gpus" in _keys(check)) is refused
+
+
+# -- fatal GRPO combinations are refusals, said once (issue 10, defect 12) ----------------
+
+GRPO = REPO / "profiles" / "tiny-grpo-cpu.toml"
+
+
+def test_a_grpo_batch_that_splits_a_group_is_refused_with_one_clean_message(tmp_path):
+    path = _profile(tmp_path, GRPO, train={"batch_size": 3}, grpo={"num_generations": 4})
+    check = preflight(path, gpu_sizes_gib=())
+    assert check.exit_code == EXIT_INVALID and _keys(check) == ["grpo.num_generations"]
+    text = check.describe()
+    assert "= 3 completions" in text and "batch_size = 4" in text
+    assert "warning" not in text and text.count("num_generations = 4") == 1
+
+
+@pytest.mark.parametrize(
+    ("batch", "generations", "refused"), [(1, 2, False), (1, 4, True), (2, 4, False)]
+)
+def test_with_auto_gpus_the_grpo_batch_counts_every_process(tmp_path, batch, generations, refused):
+    path = _profile(
+        tmp_path, GRPO, train={"batch_size": batch}, grpo={"num_generations": generations},
+        hardware={"gpus": "auto"},
+    )  # fmt: skip
+    check = preflight(path, gpu_sizes_gib=(24.0, 24.0))
+    assert check.processes == 2 and ("grpo.num_generations" in _keys(check)) is refused
+    if refused:
+        assert "× 2 processes = 2 completions" in check.refusals[0].message
+
+
+def test_a_warning_is_noted_once_without_the_word_doubled(tmp_path):
+    check = preflight(_profile(tmp_path, grpo={"num_generations": 4}), gpu_sizes_gib=())
+    assert check.ok
+    (note,) = [n for n in check.notes if "[grpo]" in n]
+    assert note.startswith("warning: [grpo]") and "warning: warning" not in check.describe()
