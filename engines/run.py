@@ -4,7 +4,11 @@ Every way out writes an `end` event (rank 0): "finished" after an adapter was sa
 "stopped" after SIGTERM or SIGINT (SIGBREAK on Windows): the current step ends and a
 checkpoint is written; "failed" with the exception's class and message for anything else,
 including a run that trained no step at all, which must never look finished. Exit codes:
-0, 0 and 1.
+0, 0 and 1. A stop before the first step (while the model loads) ends "stopped" as soon as
+the loading in progress returns.
+
+`--resume` starts from the newest checkpoint that loads (`engines.resume`), and a run with
+nothing left to train ends "finished" at once ("already finished"), never a step past the end.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from engines.emitter import Emitter, is_rank_zero
-from engines.protocol import (
-    ADAPTER_DIR,
-    CHECKPOINTS_DIR,
-    EVENTS_FILE,
-    PROFILE_FILE,
-    RUN_FILE,
+from engines.protocol import ADAPTER_DIR, EVENTS_FILE, PROFILE_FILE, RUN_FILE
+from engines.resume import (
+    STATE_FILE,
+    checkpoints,
+    finished_step,
+    restore_adapter,
+    resumable_checkpoint,
+    saved_model_problem,
 )
 from engines.settings import Settings, load_settings
 
@@ -91,6 +97,9 @@ def run(run_dir: str | Path, resume: bool = False) -> int:
     progress = _Progress()
     try:
         code = _train(run_dir, resume, emitter, stop, progress)
+    except KeyboardInterrupt:  # SIGINT under a handler some library put back: still a stop
+        _end(emitter, "stopped", progress.step)
+        code = 0
     except Exception as exc:
         traceback.print_exc()
         _end(
@@ -130,33 +139,48 @@ def _exit_now_if_distributed(code: int) -> None:
 def _train(
     run_dir: Path, resume: bool, emitter: Emitter, stop: StopRequest, progress: _Progress
 ) -> int:
-    from engines.job import Job
-    from engines.modeling import choose_precision, detect_runtime
-    from engines.unsloth_backend import choose_backend
-
     settings, origin = _settings(run_dir)
-    say = emitter.message
-    runtime = detect_runtime()
-    say("info", _environment(runtime.device))
-    backend = choose_backend(settings, runtime, say)  # imports Unsloth before transformers
-    _quiet_progress_bars()
-    precision = choose_precision(settings.model.dtype, runtime, say)
-    folders = tuple(d for d in (origin, run_dir) if d is not None)
-    job = Job(settings, run_dir, runtime, backend, precision, say, folders)
-    checkpoint = _checkpoint_to_resume(run_dir, say) if resume else None
+    checkpoint = resumable_checkpoint(run_dir, emitter.message) if resume else None
+    if resume:  # before any loading: a finished run has nothing to load for
+        done = finished_step(run_dir, checkpoint, settings.train.max_steps)
+        if done is not None:
+            return _end_already_finished(run_dir, checkpoint, done, emitter)
     progress.resumed_from = _step_of(checkpoint)
+    job = _job(run_dir, settings, origin, emitter.message)
+    if _stop_now(stop):
+        return _end_stopped(job, progress.resumed_from or 0, emitter, stop.name)
     trainer, examples = _build(job)
     progress.trainer = trainer
     stopper = _add_callbacks(trainer, job, emitter, stop, examples, progress.resumed_from)
-    if stop() and int(os.environ.get("WORLD_SIZE", "1")) <= 1:
-        # stopped while loading (several processes stop together after their first step
-        # instead: a lone rank leaving now would leave the others in their first collective)
+    if _stop_now(stop):  # stopped while the model and data loaded
         return _end_stopped(job, progress.resumed_from or 0, emitter, stop.name)
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     state = trainer.state
     if stopper.stopped_at is not None and state.global_step < state.max_steps:
         return _end_stopped(job, state.global_step, emitter, stop.name)
     return _end_finished(job, trainer, emitter, progress.resumed_from)
+
+
+def _job(run_dir: Path, settings: Settings, origin: Path | None, say: Any) -> Any:
+    """The run's Job: this machine's device, the backend and the precision, each said."""
+    from engines.job import Job
+    from engines.modeling import choose_precision, detect_runtime
+    from engines.unsloth_backend import choose_backend
+
+    runtime = detect_runtime()
+    say("info", _environment(runtime.device))
+    backend = choose_backend(settings, runtime, say)  # imports Unsloth before transformers
+    _quiet_progress_bars()
+    precision = choose_precision(settings.model.dtype, runtime, say)
+    folders = tuple(d for d in (origin, run_dir) if d is not None)
+    return Job(settings, run_dir, runtime, backend, precision, say, folders)
+
+
+def _stop_now(stop: StopRequest) -> bool:
+    """A stop asked for before training: honoured at once by a lone process (several stop
+    together after their first step: one rank leaving now would hang the others in their
+    first collective)."""
+    return stop() and int(os.environ.get("WORLD_SIZE", "1")) <= 1
 
 
 def _settings(run_dir: Path) -> tuple[Settings, Path | None]:
@@ -222,21 +246,8 @@ def _add_callbacks(
 
 def newest_checkpoint(run_dir: Path) -> Path | None:
     """RUN_DIR/checkpoints/checkpoint-N with the highest N that holds a trainer state."""
-    found = []
-    for path in (run_dir / CHECKPOINTS_DIR).glob("checkpoint-*"):
-        match = _CHECKPOINT.search(path.name)
-        if match and (path / "trainer_state.json").is_file():
-            found.append((int(match.group(1)), path))
-    return max(found)[1] if found else None
-
-
-def _checkpoint_to_resume(run_dir: Path, say: Any) -> Path | None:
-    checkpoint = newest_checkpoint(run_dir)
-    if checkpoint is None:
-        say("warning", f"--resume: no checkpoint in {run_dir / CHECKPOINTS_DIR}; starting over")
-    else:
-        say("info", f"resuming from {checkpoint.name}")
-    return checkpoint
+    found = (path for _, path in checkpoints(run_dir) if (path / STATE_FILE).is_file())
+    return next(found, None)
 
 
 def _step_of(checkpoint: Path | None) -> int | None:
@@ -256,6 +267,20 @@ def _end_stopped(job: Any, step: int, emitter: Emitter, reason: str) -> int:
     then = f"checkpoint in {checkpoint}; resume with --resume" if checkpoint else "no checkpoint"
     emitter.message("info", f"{reason}: stopped at step {step}, {then}")
     _end(emitter, "stopped", step, checkpoint_path=str(checkpoint) if checkpoint else None)
+    return 0
+
+
+def _end_already_finished(
+    run_dir: Path, checkpoint: Path | None, step: int, emitter: Emitter
+) -> int:
+    """A resume with nothing left to train: finished, without a step more."""
+    adapter = run_dir / ADAPTER_DIR
+    restored = ""
+    if checkpoint is not None and saved_model_problem(adapter) is not None and is_rank_zero():
+        restore_adapter(run_dir, checkpoint)
+        restored = f"; the adapter restored from {checkpoint.name} (its final save was cut short)"
+    emitter.message("info", f"already finished at step {step}: nothing left to train{restored}")
+    _end(emitter, "finished", step, adapter_path=str(adapter.resolve()))
     return 0
 
 
