@@ -10,11 +10,14 @@ seeing it. A bare hex string is only a secret next to a key-like name (`WANDB_AP
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 HINT = "…(redacted)"
 _KEY_WORDS = r"(?:api[_-]?key|apikey|access[_-]?key|secret(?:[_-]?key)?|token|password|passwd|pwd)"
-_DONE = rf"(?!\S*{re.escape(HINT)})"  # not a value already redacted by an earlier rule
+_DONE = rf"(?!\S{{0,40}}{re.escape(HINT)})"  # not a value an earlier rule redacted
+# Names before a value are bounded ({0,40}): an unbounded `[\w-]*` rescans the rest of the
+# line from every word start, so one long hostile line would take seconds.
+_NAME = r"[\w-]{0,40}"
 
 # Values after `token=` that are code, not secrets: `pad_token = tokenizer.eos_token`,
 # special tokens such as `<|endoftext|>` or `[PAD]`.
@@ -22,14 +25,28 @@ _NOT_SECRET = (
     r"(?:None|True|False|null|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+|<\|?[\w.-]*\|?>|\[[A-Z]+\])"
     r"(?![\w.])"
 )
-# A name that says its value is a credential: WANDB_API_KEY, hf_token, client_secret, auth.
-_KEY_NAME = r"\b[\w.-]*?(?:key|token|secret|passw(?:or)?d|pwd|credentials?|auth)s?\b"
-_HEX_KEY = r"(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{40})\b"
+# Just before a bare hex key: a name that says it is a credential (WANDB_API_KEY, hf_token,
+# client_secret) and what joins them (`"] = "`, `: `, ` is `).
+_KEY_BEFORE = re.compile(
+    r"(?i)(?:key|token|secret|passw(?:or)?d|pwd|credentials?|auth)s?\b"
+    r"(?:\s+is:?\s+|[^\w\n]{1,6})$"
+)
+_HEX_KEY = re.compile(r"(?<![0-9A-Za-z_])(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{40})(?!\w)")
+
+
+def _hex_key(match: re.Match[str]) -> str:
+    """A 40-/64-hex string hidden when a key-like name precedes it; a git sha stays."""
+    before = match.string[max(match.start() - 60, 0) : match.start()]
+    return HINT if _KEY_BEFORE.search(before) else match.group()
+
 
 # (pattern, replacement) applied in order; earlier ones are the most specific.
-_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+_RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     # scheme://user:password@host: the password goes, the user and host stay.
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/?#@\"']*:)[^\s/?#@\"']+@"), r"\1" + HINT + "@"),
+    (
+        re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,30}://[^\s:/?#@\"']{0,256}:)[^\s/?#@\"']{1,256}@"),
+        r"\1" + HINT + "@",
+    ),
     (re.compile(r"\bhf_[A-Za-z0-9]{10,}"), "hf_" + HINT),
     (re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_\-]{16,}"), "sk-" + HINT),
     (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), "AKIA" + HINT),
@@ -46,7 +63,7 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
         r"\1wandb" + HINT,
     ),
     # A 40-/64-hex key beside a key-like name: `os.environ["X_KEY"] = "…"`, `api key is …`.
-    (re.compile(rf"(?i)({_KEY_NAME}(?:\s+is:?\s+|[^\w\n]{{1,6}})){_HEX_KEY}"), r"\1" + HINT),
+    (_HEX_KEY, _hex_key),
     (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=\-]{8,}"), r"\1" + HINT),
     (
         re.compile(
@@ -55,12 +72,12 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
         r"\1" + HINT,
     ),
     (
-        re.compile(rf"(?i)(--?[\w-]*{_KEY_WORDS}(?:\s+|=)[\"']?){_DONE}[^\s\"']+"),
+        re.compile(rf"(?i)(--?{_NAME}{_KEY_WORDS}(?:\s+|=)[\"']?){_DONE}[^\s\"']+"),
         r"\1" + HINT,
     ),
     (
         re.compile(
-            rf"(?i)(\b[\w-]*{_KEY_WORDS}[\"'\]]*\s*[=:]\s*[\"']?){_DONE}"
+            rf"(?i)(\b{_NAME}{_KEY_WORDS}[\"'\]]*\s*[=:]\s*[\"']?){_DONE}"
             rf"(?!{_NOT_SECRET})[^\s\"',;}}]{{4,}}"
         ),
         r"\1" + HINT,
@@ -68,7 +85,7 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # Environment-style `SOMETHING_KEY=value` (upper case: `text_key=messages` is config).
     (
         re.compile(
-            rf"\b([A-Z0-9_]*_KEY[\"'\]]*\s*=\s*[\"']?){_DONE}(?!{_NOT_SECRET})[^\s\"',;]{{8,}}"
+            rf"\b([A-Z0-9_]{{0,40}}_KEY[\"'\]]*\s*=\s*[\"']?){_DONE}(?!{_NOT_SECRET})[^\s\"',;]{{8,}}"
         ),
         r"\1" + HINT,
     ),
