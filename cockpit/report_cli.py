@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cockpit.atomic import write_atomic
 from cockpit.runs.store import RunDir, RunStoreError, find_run
-from engines.protocol import RUN_FILE
+from engines.protocol import RUN_FILE, NotRegularFileError, open_regular
 
 EXIT_WRITTEN = 0
 EXIT_NOTHING = 2
@@ -37,8 +37,10 @@ def resolve_target(target: str) -> RunDir | Path:
         )
     if path.exists():
         try:
-            with open(path, "rb"):
+            with open_regular(path):  # a FIFO or a device: refused, not read forever
                 return path
+        except NotRegularFileError as exc:
+            raise ReportTargetError(f"{path} is {exc.strerror}; give a log file") from exc
         except OSError as exc:
             raise ReportTargetError(f"cannot read {path}: {exc.strerror or exc}") from exc
     if "/" in target or os.sep in target or path.suffix in (".log", ".txt", ".out"):

@@ -26,11 +26,14 @@ engines from ``TINY_LLAMA_CONFIG`` and estimated by ``cockpit.vram`` from the sa
 
 from __future__ import annotations
 
+import errno
 import json
+import math
 import os
+import stat
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 PROFILE_FILE = "profile.toml"
 RUN_FILE = "run.json"
@@ -38,6 +41,11 @@ EVENTS_FILE = "events.jsonl"
 OUTPUT_FILE = "output.log"
 CHECKPOINTS_DIR = "checkpoints"
 ADAPTER_DIR = "adapter"
+
+MAX_EVENT_BYTES = 1024 * 1024
+"""A longer line is not an event an engine wrote: readers skip it without holding it."""
+MAX_JSON_DEPTH = 64
+"""Deeper nesting is not something cockpit writes: readers refuse it (and its recursion)."""
 
 EVENT_KINDS = ("start", "step", "eval", "checkpoint", "message", "end")
 END_STATUSES = ("finished", "failed", "stopped")
@@ -93,32 +101,119 @@ class EventWriter:
         self.close()
 
 
+class NotRegularFileError(OSError):
+    """A FIFO, device or socket where a file was expected (reading it could block forever)."""
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """`path` opened for binary reading; see `open_regular_fd`."""
+    return os.fdopen(open_regular_fd(path), "rb")
+
+
+def open_regular_fd(path: str | os.PathLike[str]) -> int:
+    """A read-only descriptor of `path`; raises OSError, and refuses anything but a regular
+    file (directory, FIFO, device, socket) with the reason as `strerror`. Never blocks: a FIFO
+    without a writer would hang a plain open, so the open is non-blocking, checked again."""
+    kind = _not_regular(os.stat(path).st_mode)  # refuse a device before opening it at all
+    if kind is None:
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags)
+        kind = _not_regular(os.fstat(fd).st_mode)  # swapped in since the stat?
+        if kind is None:
+            return fd
+        os.close(fd)
+    if kind.startswith("a directory"):
+        raise IsADirectoryError(errno.EISDIR, kind, os.fspath(path))
+    raise NotRegularFileError(errno.EINVAL, kind, os.fspath(path))
+
+
+def _not_regular(mode: int) -> str | None:
+    """None for a regular file, else what it is: "a FIFO (named pipe), not a regular file"."""
+    if stat.S_ISREG(mode):
+        return None
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return f"{name}, not a regular file"
+    return "not a regular file"
+
+
+def loads_strict(text: str | bytes) -> Any:
+    """JSON as cockpit and its engines write it: finite numbers, nesting at most
+    `MAX_JSON_DEPTH`; anything else raises ValueError (never RecursionError)."""
+    try:
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deeply") from exc
+    if _too_deep(value):
+        raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large a number")
+    return value
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether containers nest deeper than MAX_JSON_DEPTH (walked without recursion)."""
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
+
+
 @dataclass
 class EventTail:
     """Incremental reader of an ``events.jsonl`` that may still be growing.
 
     ``read()`` returns the complete new events since the last call; a partial last line
-    stays for the next call; malformed lines (a killed writer, a disk error) are counted in
-    ``skipped`` and otherwise ignored.
+    stays for the next call; malformed lines (a killed writer, a disk error, a line over
+    ``MAX_EVENT_BYTES``) are counted in ``skipped`` and otherwise ignored. A missing file has
+    no events yet; an unreadable one (permissions, a directory, a FIFO) raises OSError.
     """
 
     path: str | os.PathLike[str]
     offset: int = 0
     skipped: int = 0
     _pending: bytes = field(default=b"", repr=False)
+    _overlong: bool = field(default=False, repr=False)
+    """Inside a line already skipped as too long: drop bytes up to its end."""
 
     def read(self, max_bytes: int | None = 8 * 1024 * 1024) -> list[dict[str, Any]]:
         """New complete events; at most `max_bytes` read per call (None: to the end)."""
         try:
-            with open(self.path, "rb") as f:
+            with open_regular(self.path) as f:
                 f.seek(self.offset)
                 chunk = f.read(-1 if max_bytes is None else max_bytes)
         except FileNotFoundError:
             return []
         self.offset += len(chunk)
-        data = self._pending + chunk
-        lines = data.split(b"\n")
-        self._pending = lines.pop()  # b"" when the chunk ended with a newline
+        lines = (chunk if self._overlong else self._pending + chunk).split(b"\n")
+        pending = lines.pop()  # b"" when the chunk ended with a newline
+        if self._overlong:
+            self._overlong = not lines
+            pending = pending if lines else b""
+            lines = lines[1:]  # the end of the skipped line
+        if len(pending) > MAX_EVENT_BYTES:
+            pending, self._overlong = b"", True
+            self.skipped += 1
+        self._pending = pending
         events = []
         for line in lines:
             event = _parse(line)
@@ -130,9 +225,11 @@ class EventTail:
 
 
 def _parse(line: bytes) -> dict[str, Any] | None:
+    if len(line) > MAX_EVENT_BYTES:
+        return None
     try:
-        event = json.loads(line)
-    except (ValueError, UnicodeDecodeError):
+        event = loads_strict(line.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError included
         return None
     if not isinstance(event, dict) or not isinstance(event.get("kind"), str):
         return None

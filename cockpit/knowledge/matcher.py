@@ -22,6 +22,7 @@ from functools import cache
 from cockpit.knowledge.catalog import Entry, entries
 from cockpit.logs.text import decode
 from cockpit.redact import redact
+from engines.protocol import open_regular
 
 REGION_LINES = 30
 """A cause seen again within this many lines belongs to the same finding."""
@@ -186,13 +187,12 @@ def iter_chunks(handle, chunk_bytes: int = CHUNK_BYTES) -> Iterable[bytes]:
 def scan_file(
     path: str | os.PathLike[str], catalog: tuple[Entry, ...] | None = None
 ) -> list[Match]:
-    """Known causes in the log at `path`, read in chunks; raises OSError if unreadable."""
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"{os.fspath(path)} is a directory, not a log file")
+    """Known causes in the log at `path`, read in chunks; raises OSError if unreadable, or
+    not a regular file (a FIFO or a device would hang the scan or never end)."""
     scanner = ChunkScanner(catalog)
     found: list[Match] = []
     line = 1
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:
         for chunk in iter_chunks(handle):
             found.extend(scanner.feed(chunk, line))
             line += chunk.count(b"\n")

@@ -29,6 +29,7 @@ from cockpit.logs.text import decode, display_line, looks_binary
 from cockpit.redact import redact
 from cockpit.runs.status import iso_time
 from cockpit.runs.store import RunDir
+from engines.protocol import open_regular
 
 TAIL_LINES = 20
 """Lines of the log shown when no known error explains how it ended."""
@@ -128,7 +129,7 @@ def first_cause(matches: Sequence[Match]) -> str:
 def scan_log(path: Path) -> LogScan:
     """The known errors in the log at `path`, its last lines, and what was wrong with it."""
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:  # a FIFO or a device would hang or never end
             head = handle.read(8192)
         matches = tuple(scan_file(path))
     except FileNotFoundError:
@@ -145,7 +146,7 @@ def scan_log(path: Path) -> LogScan:
 def tail_lines(path: Path, lines: int = TAIL_LINES) -> list[str]:
     """The last lines of a log as a terminal shows them (progress-bar redraws collapsed)."""
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:
             size = handle.seek(0, os.SEEK_END)
             handle.seek(max(size - _TAIL_BYTES, 0))
             data = handle.read()

@@ -77,7 +77,7 @@ def read_run(run: RunDir, now: float) -> RunFacts:
 
 def _unterminated(path: Path) -> bool:
     try:
-        with open(path, "rb") as handle:
+        with protocol.open_regular(path) as handle:
             if handle.seek(0, 2) == 0:
                 return False
             handle.seek(-1, 2)
@@ -164,7 +164,7 @@ def verdict(s: RunSummary, scan: LogScan) -> str:
     if s.status in ("starting", "running"):
         return f"still {s.status}" + (f", at {steps}" if s.step is not None else "")
     when = f"after {steps}" if s.step is not None else "before its first step"
-    head = "status unknown" if s.status == "unknown" else f"{s.status} {when}"
+    head = f"status {s.status}" if s.status in ("unknown", "unreadable") else f"{s.status} {when}"
     return f"{head}: {cause}" if cause else head
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from array import array
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from cockpit.knowledge.matcher import ChunkScanner, Match
 from cockpit.logs.text import decode, looks_binary
+from engines.protocol import NotRegularFileError, open_regular_fd
 
 CHUNK_BYTES = 4 * 1024 * 1024
 MAX_LINE_BYTES = 64 * 1024
@@ -69,6 +69,8 @@ def open_error(path: Path, exc: OSError) -> LogOpenError:
         return LogOpenError(f"{path} is a directory; open a log file inside it (output.log).")
     if isinstance(exc, PermissionError):
         return LogOpenError(f"{path}: permission denied. Check its owner and mode (ls -l).")
+    if isinstance(exc, NotRegularFileError):
+        return LogOpenError(f"{path} is {exc.strerror}; open a log file.")
     return LogOpenError(f"{path}: cannot read it ({exc.strerror or exc}).")
 
 
@@ -82,13 +84,10 @@ class LogFile:
 
     def _open(self) -> None:
         try:
-            fd = os.open(self.path, os.O_RDONLY)
+            fd = open_regular_fd(self.path)  # a FIFO or a device: refused, never waited on
         except OSError as exc:
             raise open_error(self.path, exc) from exc
         info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            os.close(fd)
-            raise open_error(self.path, IsADirectoryError())
         self.close()
         self.generation = getattr(self, "generation", 0) + 1
         self._fd, self._inode = fd, (info.st_dev, info.st_ino)

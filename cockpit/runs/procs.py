@@ -12,7 +12,10 @@ import contextlib
 import os
 import signal
 from pathlib import Path
+from typing import TypeGuard
 
+MAX_PID = 2**31 - 1
+"""Beyond a C `pid_t`, `os.kill` raises OverflowError: no process has such a pid."""
 _WINDOWS_CRASHES = {
     0xC0000005: "STATUS_ACCESS_VIOLATION",
     0xC0000374: "STATUS_HEAP_CORRUPTION",
@@ -21,9 +24,14 @@ _WINDOWS_CRASHES = {
 }
 
 
+def valid_pid(pid: object) -> TypeGuard[int]:
+    """Whether `pid` could name a process (an int in 1..MAX_PID; not a bool, not 2**70)."""
+    return isinstance(pid, int) and not isinstance(pid, bool) and 0 < pid <= MAX_PID
+
+
 def process_alive(pid: int, marker: str | None = None) -> bool:
     """True while `pid` runs; with `marker` (the run id) also that it still is that run's."""
-    if pid <= 0:
+    if not valid_pid(pid):
         return False
     if os.name == "nt":  # pragma: no cover - Windows
         return _windows_alive(pid)
@@ -108,7 +116,9 @@ def exit_fields(returncode: int) -> dict[str, object]:
 
 
 def send_signal(pid: int, sig: int) -> bool:
-    """Signal one process; False when it is already gone."""
+    """Signal one process; False when it is already gone (or `pid` names none)."""
+    if not valid_pid(pid):
+        return False
     try:
         os.kill(pid, sig)
     except (ProcessLookupError, PermissionError):
@@ -118,7 +128,7 @@ def send_signal(pid: int, sig: int) -> bool:
 
 def signal_group(pgid: int | None, sig: int) -> bool:
     """Signal a whole process group (the run's session); False when it is gone or unknown."""
-    if pgid is None or pgid <= 1 or not hasattr(os, "killpg"):
+    if not valid_pid(pgid) or pgid == 1 or not hasattr(os, "killpg"):
         return False
     try:
         os.killpg(pgid, sig)

@@ -19,10 +19,15 @@ is testable without a process. The rules:
   event. After `cockpit stop`, a forced end (or an exit without an end) is `stopped`.
 - A crash without an end event names a full disk when the output's tail (or the note the
   reaper leaves when it cannot rewrite run.json) shows one, with the fix.
+- A run folder that cannot be read (a damaged or hostile run.json, an events.jsonl that is
+  a FIFO or unreadable) is `unreadable`, with the reason.
+
+Hostile values never raise here: numbers are used only when finite, times only in range.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -30,7 +35,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-Status = Literal["starting", "running", "finished", "failed", "stopped", "crashed", "unknown"]
+Status = Literal[
+    "starting", "running", "finished", "failed", "stopped", "crashed", "unknown", "unreadable"
+]
 ACTIVE: tuple[str, ...] = ("starting", "running")
 """Statuses of a run whose process may still be working."""
 
@@ -134,7 +141,10 @@ def iso_time(t: float | None) -> str | None:
     """Unix seconds as an ISO 8601 UTC string."""
     if t is None:
         return None
-    return datetime.fromtimestamp(t, tz=timezone.utc).isoformat(timespec="seconds")
+    try:
+        return datetime.fromtimestamp(t, tz=timezone.utc).isoformat(timespec="seconds")
+    except (OverflowError, ValueError, OSError):  # beyond the years a datetime holds
+        return None
 
 
 def derive_status(
@@ -257,16 +267,16 @@ def summarize(
     status, reason = derive_status(meta, fold, alive, now)
     start, step = fold.start or {}, fold.last_step or {}
     end = current_end(meta, fold) or {}
-    started = _number(meta.get("started")) or fold.first_t
+    started = _time(meta.get("started")) or _time(fold.first_t)
     ended = _ended(status, meta, fold, end)
     duration = None if started is None else max((ended or now) - started, 0.0)
     return RunSummary(
-        id=str(meta.get("id") or run_dir.name),
+        id=_text(meta.get("id")) or run_dir.name,
         run_dir=run_dir,
         status=status,
         reason=reason,
-        profile=str(meta.get("profile", "")),
-        engine=str(meta.get("engine") or start.get("engine") or ""),
+        profile=_text(meta.get("profile")) or "",
+        engine=_text(meta.get("engine")) or _text(start.get("engine")) or "",
         step=_int(step.get("step"), None),
         total_steps=_int(start.get("steps"), None),
         last_loss=_number(step.get("loss")),
@@ -275,10 +285,10 @@ def summarize(
         duration_s=duration,
         pid=_int(meta.get("pid"), None),
         exit_code=_int(meta.get("exit_code"), None),
-        signal=meta.get("signal") or None,
-        adapter_path=end.get("adapter_path") or None,
-        last_checkpoint=(fold.last_checkpoint or {}).get("path"),
-        created=_number(meta.get("created")),
+        signal=_text(meta.get("signal")),
+        adapter_path=_text(end.get("adapter_path")),
+        last_checkpoint=_text((fold.last_checkpoint or {}).get("path")),
+        created=_time(meta.get("created")),
         extra=_extra(meta, start, end),
     )
 
@@ -289,8 +299,8 @@ def _ended(
     if status in ACTIVE:
         return None
     if end:
-        return _number(end.get("t"))
-    return _number(meta.get("ended")) or fold.last_t
+        return _time(end.get("t"))
+    return _time(meta.get("ended")) or _time(fold.last_t)
 
 
 def _extra(meta: Mapping[str, Any], start: Mapping[str, Any], end: Mapping[str, Any]) -> dict:
@@ -300,18 +310,35 @@ def _extra(meta: Mapping[str, Any], start: Mapping[str, Any], end: Mapping[str, 
     return {k: v for k, v in picked.items() if v is not None}
 
 
-def unknown_summary(run_dir: Path, reason: str) -> RunSummary:
-    """A run whose record cannot be read: listed as "unknown" with the reason."""
-    return RunSummary(id=run_dir.name, run_dir=run_dir, status="unknown", reason=reason)
+def unreadable_summary(run_dir: Path, reason: str) -> RunSummary:
+    """A run whose folder cannot be read: listed as "unreadable" with the reason."""
+    return RunSummary(id=run_dir.name, run_dir=run_dir, status="unreadable", reason=reason)
+
+
+_LARGEST = 2.0**63
+"""Numbers beyond ±this are no step, count or loss an engine wrote."""
+_LATEST = 1e11
+"""Unix seconds beyond ±this (year ~5100) are no time an engine wrote."""
 
 
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    if isinstance(value, int) and abs(value) > _LARGEST:
+        return None  # float() of a 4000-digit int raises OverflowError
+    value = float(value)
+    return value if math.isfinite(value) and abs(value) <= _LARGEST else None
 
 
 def _int(value: Any, default: int | None) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return default
-    return int(value)
+    number = _number(value)
+    return default if number is None else int(value)
+
+
+def _time(value: Any) -> float | None:
+    number = _number(value)
+    return number if number is not None and abs(number) <= _LATEST else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -4,8 +4,9 @@ Root: `$COCKPIT_RUNS_DIR`, else `<user data dir>/cockpit/runs` (platformdirs). A
 `<UTC yyyymmdd-hhmmss>-<profile name>`, with `-2`, `-3`… when taken. A run is assembled in
 a hidden `.creating-*` folder (frozen profile.toml, run.json) and renamed into place, so a
 full or unwritable disk leaves nothing that listing would trip over; listing skips hidden
-folders. Listing never raises for one bad run: a corrupt run.json or events line makes that
-run "unknown" (or is skipped), with the reason.
+folders. Listing never raises or hangs for one bad run: a damaged or hostile run.json or
+events.jsonl (corrupt, a FIFO, unreadable, absurd values) makes that run "unreadable", with
+the reason; a malformed events line is skipped.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import tomli_w
 from cockpit.profile import TINY_DEMO_MODEL, Profile
 from cockpit.profile_store import load_profile_file, resolve_data_path
 from cockpit.profile_validate import describe_problems
-from cockpit.runs.procs import process_alive
+from cockpit.runs.procs import process_alive, valid_pid
 from cockpit.runs.reaper import UNRECORDED_NOTE
 from cockpit.runs.runjson import SCHEMA_VERSION, RunMetaError, read_meta, write_meta
 from cockpit.runs.status import (
@@ -36,7 +37,7 @@ from cockpit.runs.status import (
     RunSummary,
     crash_reason,
     summarize,
-    unknown_summary,
+    unreadable_summary,
 )
 from engines import protocol
 
@@ -234,25 +235,34 @@ def load_run(run_id: str, root: Path | None = None, *, now: float | None = None)
 
 
 def summarize_dir(run: RunDir, *, now: float | None = None) -> RunSummary:
-    """The summary of one run directory; never raises (unreadable → status "unknown")."""
+    """The summary of one run directory; never raises (unreadable → status "unreadable")."""
     try:
-        meta = read_meta(run.run_json)
+        return _summarize_dir(run, now)
     except RunMetaError as exc:
-        return unknown_summary(run.path, str(exc))
-    fold = fold_events(run.events)
+        return unreadable_summary(run.path, str(exc))
+    except OSError as exc:
+        return unreadable_summary(run.path, f"cannot be read: {exc.strerror or exc}")
+    except Exception as exc:  # a hostile folder must cost one row, never the whole list
+        return unreadable_summary(run.path, f"cannot be read ({type(exc).__name__}: {exc})")
+
+
+def _summarize_dir(run: RunDir, now: float | None) -> RunSummary:
+    meta = read_meta(run.run_json)
+    try:
+        fold = fold_events(run.events)
+    except OSError as exc:
+        raise RunMetaError(f"cannot read {run.events.name}: {exc.strerror or exc}") from exc
     alive = pid_alive(meta, run.id)
     if alive is False and meta.get("exit_code") is None and not meta.get("signal"):
         # The reaper may have recorded the exit between reading run.json and finding the
         # processes gone: read it once more rather than call a clean exit a crash.
-        try:
-            meta = read_meta(run.run_json)
-        except RunMetaError as exc:
-            return unknown_summary(run.path, str(exc))
+        meta = read_meta(run.run_json)
     return _explain_crash(run, summarize(run.path, meta, fold, alive, now))
 
 
 def fold_events(path: Path) -> EventFold:
-    """Fold every complete event of a file (malformed lines skipped)."""
+    """Fold every complete event of a file (malformed lines skipped); raises OSError when
+    the file exists but cannot be read (permissions, a directory, a FIFO)."""
     tail, fold = protocol.EventTail(path), EventFold()
     while True:
         before = tail.offset
@@ -265,7 +275,7 @@ def pid_alive(meta: dict[str, Any], run_id: str) -> bool | None:
     """Whether the run's engine (or its reaper) runs: False once an exit is recorded, None
     for a run on another host (its pid means nothing here)."""
     pid = meta.get("pid")
-    if not isinstance(pid, int) or isinstance(pid, bool):
+    if not valid_pid(pid):
         return False
     if meta.get("exit_code") is not None or meta.get("signal"):
         return False
@@ -275,15 +285,13 @@ def pid_alive(meta: dict[str, Any], run_id: str) -> bool | None:
     # The engine may be gone a moment before its reaper records how it ended: until the
     # reaper exits too, the run is not over.
     reaper = meta.get("reaper_pid")
-    return process_alive(pid, run_id) or (
-        isinstance(reaper, int) and not isinstance(reaper, bool) and process_alive(reaper, run_id)
-    )
+    return process_alive(pid, run_id) or (valid_pid(reaper) and process_alive(reaper, run_id))
 
 
 def output_tail(run: RunDir, lines: int = 20, max_bytes: int = 64 * 1024) -> list[str]:
     """The last lines of output.log (progress-bar redraws collapsed to their last state)."""
     try:
-        with open(run.output, "rb") as handle:
+        with protocol.open_regular(run.output) as handle:
             size = handle.seek(0, os.SEEK_END)
             handle.seek(max(size - max_bytes, 0))
             data = handle.read()

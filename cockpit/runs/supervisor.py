@@ -289,18 +289,24 @@ def stop_run(
     except RunMetaError as exc:
         raise RunStoreError(f"cannot stop {run.id}: {exc}") from exc
     pid, pgid = meta.get("pid"), meta.get("pgid")
-    if not isinstance(pid, int) or not pid_alive(meta, run.id):
+    if not procs.valid_pid(pid) or not pid_alive(meta, run.id):
         return summarize_dir(run)
-    update_meta(run.run_json, stop_requested=time.time())
+    try:
+        update_meta(run.run_json, stop_requested=time.time())
+    except OSError as exc:
+        reason = f"cannot write {run.run_json.name}: {exc.strerror or exc}"
+        raise RunStoreError(f"cannot stop {run.id}: {reason}") from exc
     say = on_step or (lambda text: None)
     # This launch's processes, taken now: a resume may start new ones under the same run
     # directory while we wait, and those must be neither waited for nor signalled.
     launch = frozenset(procs.run_processes(run.path)) - {pid}
-    steps = _stop_steps(pid, pgid if isinstance(pgid, int) else None, launch, grace_s, term_s)
+    steps = _stop_steps(pid, pgid if procs.valid_pid(pgid) else None, launch, grace_s, term_s)
     if _escalate(run, pid, launch, steps, say):
         _wait_until(lambda: _exit_recorded(run), 2.0)
     elif not _exit_recorded(run):  # SIGKILL took the reaper too: record the kill for it
-        update_meta(run.run_json, signal=procs.signal_name(procs.kill_signal()), ended=time.time())
+        with contextlib.suppress(OSError):
+            kill = procs.signal_name(procs.kill_signal())
+            update_meta(run.run_json, signal=kill, ended=time.time())
     return summarize_dir(run)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.runs.runjson import RunMetaError, read_meta
-from cockpit.runs.status import EventFold, RunSummary, summarize, unknown_summary
+from cockpit.runs.status import EventFold, RunSummary, summarize, unreadable_summary
 from cockpit.runs.store import RunDir, pid_alive
 from engines.protocol import EventTail
 
@@ -128,6 +128,7 @@ class RunWatcher:
         self._evals: list[dict[str, Any]] = []
         self._max_events = max_events
         self._latest: StepPoint | None = None
+        self._events_error = ""
 
     def poll(self, now: float | None = None) -> RunUpdate:
         """Read what is new and derive the status; cheap enough for 10 Hz."""
@@ -159,9 +160,14 @@ class RunWatcher:
 
     def _read_all(self) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
+        self._events_error = ""
         while True:
             before = self._tail.offset
-            events += self._tail.read()
+            try:
+                events += self._tail.read()
+            except OSError as exc:  # a FIFO, a directory, no permission: say so, go on
+                self._events_error = f"cannot read {self.run.events.name}: {exc.strerror or exc}"
+                return events
             if self._tail.offset == before:
                 return events
 
@@ -177,7 +183,9 @@ class RunWatcher:
         try:
             meta = read_meta(self.run.run_json)
         except RunMetaError as exc:
-            return unknown_summary(self.run.path, str(exc))
+            return unreadable_summary(self.run.path, str(exc))
+        if self._events_error:
+            return unreadable_summary(self.run.path, self._events_error)
         return summarize(self.run.path, meta, self._fold, pid_alive(meta, self.run.id), now)
 
 

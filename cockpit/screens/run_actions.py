@@ -295,7 +295,7 @@ class RunActions(PlaceScreen):
         if summary.active:
             self._active_launches.add(launch)
             return
-        if summary.status == "unknown" or launch not in self._active_launches:
+        if summary.status in ("unknown", "unreadable") or launch not in self._active_launches:
             return
         if launch in self._announced:
             return

@@ -15,6 +15,7 @@ from typing import BinaryIO, Literal
 from cockpit.knowledge.matcher import ChunkScanner, Match
 from cockpit.runs.status import NO_END, RunSummary
 from cockpit.runs.store import RunDir
+from engines.protocol import open_regular
 
 Severity = Literal["information", "warning", "error"]
 
@@ -70,7 +71,7 @@ def known_problem(summary: RunSummary) -> Match | None:
 def _tail_problem(path: str, size: int, _mtime_ns: int) -> Match | None:
     start = max(size - LOG_TAIL_BYTES, 0)
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:  # a FIFO named output.log must not hang the UI
             lines_before = sum(block.count(b"\n") for block in _blocks(handle, start))
             data = handle.read(LOG_TAIL_BYTES)
     except OSError:
@@ -100,7 +101,7 @@ def cause(summary: RunSummary) -> str:
 def next_steps(summary: RunSummary, resumable: bool) -> list[str]:
     """What to do now, most useful first."""
     steps: list[str] = []
-    if summary.status in ("failed", "crashed", "unknown"):
+    if summary.status in ("failed", "crashed", "unknown", "unreadable"):
         problem = known_problem(summary)
         if problem is None:
             steps.append("read the log with l (or: " + explain_command(summary) + ")")

@@ -41,7 +41,7 @@ def run_prompt(summary: RunSummary) -> Content:
     stopping = summary.active and summary.reason == "stopping"
     status = "stopping" if stopping else summary.status
     return Content.assemble(
-        (f"{status:<9}", STATUS_STYLES.get(summary.status, "$text-muted")),
+        (f"{status:<8} ", STATUS_STYLES.get(summary.status, "$text-muted")),  # "unreadable "
         (f"{step + '/' + total:<10}", "$text-muted"),
         (summary.profile or summary.id, "bold"),
     )

@@ -83,9 +83,9 @@ def test_a_corrupt_record_shows_as_unknown_and_the_others_still_list(runs_dir):
     (runs_dir / "no-record").mkdir()
     summaries = {s.id: s for s in list_runs(now=NOON + 2)}
     assert summaries[good.id].status == "starting"
-    assert summaries[bad.id].status == "unknown" and "not valid JSON" in summaries[bad.id].reason
+    assert summaries[bad.id].status == "unreadable" and "not valid JSON" in summaries[bad.id].reason
     assert (
-        summaries["no-record"].status == "unknown"
+        summaries["no-record"].status == "unreadable"
         and "no run.json" in summaries["no-record"].reason
     )
 

@@ -114,7 +114,7 @@ def test_a_corrupt_run_json_is_reported_not_raised(tmp_path):
     run = _run_dir(tmp_path)
     (run / "run.json").write_text("{")
     update = RunWatcher(run).poll()
-    assert update.summary.status == "unknown" and "JSON" in update.summary.reason
+    assert update.summary.status == "unreadable" and "JSON" in update.summary.reason
 
 
 def _digest(run: Path) -> dict[str, str]:
