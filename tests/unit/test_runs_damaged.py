@@ -195,3 +195,23 @@ def test_a_live_run_whose_lock_file_is_a_fifo_cannot_be_stopped_but_says_why(
     finally:
         engine.kill()
         engine.wait()
+
+
+def test_an_overlong_events_line_is_skipped_across_reads_and_the_next_event_kept(tmp_path):
+    from engines.protocol import MAX_EVENT_BYTES, EventTail
+
+    events = tmp_path / "events.jsonl"
+    start = b'{"kind": "start", "steps": 2}\n'
+    step = b'{"kind": "step", "step": 1}\n'
+    events.write_bytes(
+        start + b'{"kind": "message", "text": "' + b"x" * 3 * MAX_EVENT_BYTES + b'"}\n' + step
+    )
+    tail, kinds, held = EventTail(events), [], 0
+    while True:
+        before = tail.offset
+        kinds += [event["kind"] for event in tail.read(max_bytes=MAX_EVENT_BYTES // 4)]
+        held = max(held, len(tail._pending))
+        if tail.offset == before:
+            break
+    assert kinds == ["start", "step"] and tail.skipped == 1
+    assert held <= MAX_EVENT_BYTES  # the overlong line was never held whole
