@@ -199,14 +199,19 @@ def _store_failure(root: Path, exc: OSError) -> str:
 # -- reading --------------------------------------------------------------------------
 
 
-def list_runs(root: Path | None = None, *, now: float | None = None) -> list[RunSummary]:
-    """Every run under the root, newest first; a missing or unreadable root is no runs."""
+def list_runs(
+    root: Path | None = None, *, now: float | None = None, folds: EventFolds | None = None
+) -> list[RunSummary]:
+    """Every run under the root, newest first; a missing or unreadable root is no runs.
+    `folds` (kept by a caller that lists again and again) reads only events not yet seen."""
     root = runs_root() if root is None else root
     try:
         dirs = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
     except OSError:
         return []
-    summaries = [summarize_dir(RunDir(p), now=now) for p in dirs]
+    summaries = [summarize_dir(RunDir(p), now=now, folds=folds) for p in dirs]
+    if folds is not None:
+        folds.keep({RunDir(p).events for p in dirs})
     return sorted(summaries, key=lambda s: (s.created or s.started or 0.0, s.id), reverse=True)
 
 
@@ -234,10 +239,12 @@ def load_run(run_id: str, root: Path | None = None, *, now: float | None = None)
     return summarize_dir(find_run(run_id, root), now=now)
 
 
-def summarize_dir(run: RunDir, *, now: float | None = None) -> RunSummary:
+def summarize_dir(
+    run: RunDir, *, now: float | None = None, folds: EventFolds | None = None
+) -> RunSummary:
     """The summary of one run directory; never raises (unreadable → status "unreadable")."""
     try:
-        return _summarize_dir(run, now)
+        return _summarize_dir(run, now, folds)
     except RunMetaError as exc:
         return unreadable_summary(run.path, str(exc))
     except OSError as exc:
@@ -246,10 +253,10 @@ def summarize_dir(run: RunDir, *, now: float | None = None) -> RunSummary:
         return unreadable_summary(run.path, f"cannot be read ({type(exc).__name__}: {exc})")
 
 
-def _summarize_dir(run: RunDir, now: float | None) -> RunSummary:
+def _summarize_dir(run: RunDir, now: float | None, folds: EventFolds | None) -> RunSummary:
     meta = read_meta(run.run_json)
     try:
-        fold = fold_events(run.events)
+        fold = fold_events(run.events) if folds is None else folds.fold(run.events)
     except OSError as exc:
         raise RunMetaError(f"cannot read {run.events.name}: {exc.strerror or exc}") from exc
     alive = pid_alive(meta, run.id)
@@ -263,12 +270,53 @@ def _summarize_dir(run: RunDir, now: float | None) -> RunSummary:
 def fold_events(path: Path) -> EventFold:
     """Fold every complete event of a file (malformed lines skipped); raises OSError when
     the file exists but cannot be read (permissions, a directory, a FIFO)."""
-    tail, fold = protocol.EventTail(path), EventFold()
+    fold = EventFold()
+    _fold_new(protocol.EventTail(path), fold)
+    return fold
+
+
+def _fold_new(tail: protocol.EventTail, fold: EventFold) -> None:
+    """Add the events `tail` has not read yet to `fold`, one chunk at a time."""
     while True:
         before = tail.offset
         fold.add_all(tail.read())
         if tail.offset == before:
-            return fold
+            return
+
+
+class EventFolds:
+    """The folded events of many runs, kept between listings so that each listing reads only
+    the bytes appended since the last one (a finished 100 MB run is read once, not every 2 s).
+    A file replaced or truncated is folded again from its start. One listing at a time."""
+
+    def __init__(self) -> None:
+        self._folds: dict[Path, tuple[tuple[int, int], protocol.EventTail, EventFold]] = {}
+
+    def fold(self, path: Path) -> EventFold:
+        """The fold of every complete event in `path` so far; raises OSError like
+        `fold_events`."""
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            self._folds.pop(path, None)
+            return EventFold()
+        identity = (info.st_dev, info.st_ino)
+        known = self._folds.get(path)
+        if known is None or known[0] != identity or info.st_size < known[1].offset:
+            known = (identity, protocol.EventTail(path), EventFold())
+            self._folds[path] = known
+        _, tail, fold = known
+        try:
+            _fold_new(tail, fold)
+        except OSError:
+            self._folds.pop(path, None)
+            raise
+        return fold
+
+    def keep(self, paths: set[Path]) -> None:
+        """Forget the runs that are gone."""
+        for path in set(self._folds) - paths:
+            del self._folds[path]
 
 
 def pid_alive(meta: dict[str, Any], run_id: str) -> bool | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,9 @@ from cockpit.runs.store import RunDir, pid_alive
 from engines.protocol import EventTail
 
 _ETA_WINDOW_S = 30.0
-"""Throughput for the ETA is measured over about the last this many seconds."""
+"""Throughput for the ETA is measured over about the last this many seconds…"""
+_RATE_POINTS = 512
+"""…and at most this many steps: a fast run must not hold 30 s of steps in memory."""
 
 
 @dataclass(frozen=True)
@@ -124,52 +126,57 @@ class RunWatcher:
         self._tail = EventTail(self.run.events)
         self._fold = EventFold()
         self._history = StepHistory(max_points)
-        self._recent: deque[StepPoint] = deque()
+        self._recent: deque[StepPoint] = deque(maxlen=_RATE_POINTS)
         self._evals: list[dict[str, Any]] = []
         self._max_events = max_events
         self._latest: StepPoint | None = None
         self._events_error = ""
 
     def poll(self, now: float | None = None) -> RunUpdate:
-        """Read what is new and derive the status; cheap enough for 10 Hz."""
+        """Read what is new and derive the status; cheap enough for 10 Hz. A large backlog
+        (opening a long run) is folded chunk by chunk, never held whole."""
         now = time.time() if now is None else now
-        fresh = self._read_all()
-        others = [e for e in fresh if e.get("kind") != "step"]
+        others: deque[dict[str, Any]] = deque(maxlen=self._max_events)
         steps = 0
-        for event in fresh:
-            self._fold.add(event)
-            if event.get("kind") == "step":
-                steps += 1
-                self._add_step(StepPoint.from_event(event))
-            elif event.get("kind") == "start":
-                self._recent.clear()  # a resumed segment: no rate across the pause
-            elif event.get("kind") == "eval":
-                self._evals = [*self._evals, dict(event)][-self._max_events :]
+        for chunk in self._chunks():
+            for event in chunk:
+                self._fold.add(event)
+                kind = event.get("kind")
+                if kind == "step":
+                    steps += 1
+                    self._add_step(StepPoint.from_event(event))
+                    continue
+                others.append(event)
+                if kind == "start":
+                    self._recent.clear()  # a resumed segment: no rate across the pause
+                elif kind == "eval":
+                    self._evals = [*self._evals, dict(event)][-self._max_events :]
         summary = self._summary(now)
         rate = steps_per_second(self._recent)
         return RunUpdate(
             summary=summary,
             latest_step=self._latest,
             new_steps=steps,
-            events=tuple(others[-self._max_events :]),
+            events=tuple(others),
             history=self._history.points,
             evals=tuple(self._evals),
             steps_per_s=rate,
             eta_s=eta_seconds(summary, rate),
         )
 
-    def _read_all(self) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = []
+    def _chunks(self) -> Iterator[list[dict[str, Any]]]:
+        """The new events, one read's worth at a time, until the end of the file."""
         self._events_error = ""
         while True:
             before = self._tail.offset
             try:
-                events += self._tail.read()
+                chunk = self._tail.read()
             except OSError as exc:  # a FIFO, a directory, no permission: say so, go on
                 self._events_error = f"cannot read {self.run.events.name}: {exc.strerror or exc}"
-                return events
+                return
+            yield chunk
             if self._tail.offset == before:
-                return events
+                return
 
     def _add_step(self, point: StepPoint) -> None:
         self._latest = point

@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerState
 from cockpit.hardware.snapshot import MachineSnapshot
 from cockpit.profile_store import ProfileEntry, list_profiles
 from cockpit.runs.status import RunSummary
-from cockpit.runs.store import RunDir, list_runs, summarize_dir
+from cockpit.runs.store import EventFolds, RunDir, list_runs, summarize_dir
 from cockpit.screens.run_actions import RunActions
 from cockpit.screens.run_endings import can_resume, known_problem, unsettled
 from cockpit.screens.run_launch_check import LaunchCheck, check_launch
@@ -54,6 +54,8 @@ class RunsScreen(RunActions):
         """The verdict on the launch pane's highlighted profile (None while checking)."""
         self._listed = False
         self._list_worker: Worker[list[RunSummary]] | None = None
+        self._folds = EventFolds()
+        """Each run's events as read so far: a listing reads only what was appended."""
         self._gpus: tuple[float, ...] | None = None
         self._check_seq = 0
         """Numbers the pre-flights, so a slow, older one cannot overwrite a newer one."""
@@ -92,7 +94,11 @@ class RunsScreen(RunActions):
         exit_on_error=False,
     )
     def _list_runs(self) -> list[RunSummary]:
-        return [summarize_dir(RunDir(s.run_dir)) if unsettled(s) else s for s in list_runs()]
+        folds = self._folds
+        return [
+            summarize_dir(RunDir(s.run_dir), folds=folds) if unsettled(s) else s
+            for s in list_runs(folds=folds)
+        ]
 
     def _show_runs(self, summaries: Sequence[RunSummary]) -> None:
         runs = self.query_one(RunList)

@@ -18,7 +18,7 @@ from cockpit.runs.watcher import (
     eta_seconds,
     steps_per_second,
 )
-from engines.protocol import EventWriter
+from engines.protocol import EventTail, EventWriter
 from tests.runs_helpers import TINY, wait_for
 
 pytest_plugins = ["tests.runs_fixtures"]
@@ -49,6 +49,26 @@ def test_a_flood_of_steps_arrives_as_one_bounded_update(tmp_path):
     assert steps[0] == 1 and len(gaps) == 1  # evenly spread over the whole run
     assert [e["kind"] for e in update.events] == ["start"]
     assert update.summary.step == 5000 and update.summary.total_steps == 5000
+
+
+def test_a_long_backlog_is_read_in_chunks_and_nothing_grows_with_it(tmp_path, monkeypatch):
+    run = _run_dir(tmp_path)
+    with EventWriter(run / "events.jsonl") as writer:
+        writer.write("start", steps=20_000)
+        for step in range(1, 20_001):  # a fast run: every step within the rate window
+            writer.write("step", step=step, loss=1.0, t=1000.0 + step / 1000)
+            if step % 40 == 0:
+                writer.write("message", level="info", text=f"note {step}")
+    reads = []
+    real = EventTail.read
+    monkeypatch.setattr(EventTail, "read", lambda self: reads.append(1) or real(self, 256 * 1024))
+    watcher = RunWatcher(run, max_points=100, max_events=50)
+    update = watcher.poll()
+    assert len(reads) > 5  # read chunk by chunk, never as one list
+    assert update.new_steps == 20_000 and len(update.history) <= 100
+    assert len(update.events) == 50 and update.events[-1]["text"] == "note 20000"
+    assert len(watcher._recent) <= 512
+    assert update.steps_per_s == pytest.approx(1000, rel=0.01)
 
 
 def test_polls_return_only_what_is_new(tmp_path):
