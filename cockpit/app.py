@@ -25,6 +25,7 @@ from cockpit.hardware.snapshot import MachineSnapshot
 from cockpit.messages import HardwareSampled
 from cockpit.screens.places import PLACE_BY_MODE, PLACES
 from cockpit.settings import Settings
+from cockpit.termsafe import escape_in_textual
 
 if TYPE_CHECKING:
     from cockpit.doctor.finding import Finding
@@ -99,6 +100,7 @@ class CockpitApp(App[None]):
         # The start place is the app's first mode, so startup builds it once instead of a
         # blank default screen plus a mode switch (each restyling the whole app).
         self.DEFAULT_MODE = start_place
+        escape_in_textual()  # run ids, process names, output lines: never raw ESC or C1
         super().__init__()
         self.sampler_factory = sampler_factory
         self.doctor_runner: DoctorRunner = doctor_runner or _run_doctor

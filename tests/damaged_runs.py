@@ -15,11 +15,13 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
 DEADLINE_S = 5.0
 """Longest a command may take on one damaged run folder before it counts as a hang."""
+T = TypeVar("T")
 GOOD_META = {"version": 1, "id": "", "profile": "tiny", "engine": "sft", "created": 1.7e9}
 
 
@@ -72,31 +74,40 @@ class Outcome:
     err: str
 
 
-def run_cli(argv: Sequence[str], deadline_s: float = DEADLINE_S) -> Outcome:
-    """`cockpit ARGV` through `cockpit.cli.main` in a thread: fails the test when it raises
-    or is still running after `deadline_s` (a hang fails the test, not the suite)."""
-    from cockpit.cli import main
-
-    result: dict[str, object] = {}
-    out, err = io.StringIO(), io.StringIO()
+def within(what: str, call: Callable[[], T], deadline_s: float = DEADLINE_S) -> T:
+    """`call()` in a thread: fails the test when it raises or is still running after
+    `deadline_s` (a hang fails the test, not the suite)."""
+    result: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                result["code"] = main(list(argv))
+            result["value"] = call()
         except BaseException as exc:  # reported to the test below
             result["error"] = exc
 
-    thread = threading.Thread(target=target, name=f"cockpit {argv[0]}", daemon=True)
+    thread = threading.Thread(target=target, name=what, daemon=True)
     thread.start()
     thread.join(deadline_s)
-    command = "cockpit " + " ".join(argv)
     if thread.is_alive():
-        pytest.fail(f"{command} still running after {deadline_s:g} s (a hang)")
+        pytest.fail(f"{what} still running after {deadline_s:g} s (a hang)")
     if "error" in result:
         error = result["error"]
-        pytest.fail(f"{command} raised {type(error).__name__}: {error}")
-    code = result["code"]
+        pytest.fail(f"{what} raised {type(error).__name__}: {error}")
+    return result["value"]
+
+
+def run_cli(argv: Sequence[str], deadline_s: float = DEADLINE_S) -> Outcome:
+    """`cockpit ARGV` through `cockpit.cli.main`, `within` the deadline."""
+    from cockpit.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+
+    def call() -> object:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            return main(list(argv))
+
+    command = "cockpit " + " ".join(argv)
+    code = within(command, call, deadline_s)
     assert isinstance(code, int), f"{command} returned {code!r}, not an exit code"
     return Outcome(code, out.getvalue(), err.getvalue())
 

@@ -87,3 +87,27 @@ def _release_fifo_readers(root: Path) -> None:
     for path in root.rglob("*"):
         if stat.S_ISFIFO(path.lstat().st_mode):
             os.close(os.open(path, os.O_RDWR | os.O_NONBLOCK))
+
+
+HOSTILE_ID = "run\x1b]0;PWNED\x07\x1b[2J\x9b31m"
+"""A run folder named by someone else: set the window title, clear the screen, a C1 CSI."""
+
+
+async def test_control_characters_in_a_run_folder_name_are_shown_escaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "runs"
+    monkeypatch.setenv(RUNS_DIR_ENV, str(root))
+    monkeypatch.setenv(CONFIG_DIR_ENV, str(tmp_path / "config"))
+    good_run(root, HOSTILE_ID, profile="", reason="")
+    app = make_app(start_place="runs")
+    async with app.run_test(size=(110, 34)) as pilot:
+        runs = app.screen.query_one(RunList)
+        await wait_for(pilot, lambda: HOSTILE_ID in runs.summaries, timeout=5)
+        runs.select(HOSTILE_ID)
+        view = app.screen.query_one(RunView)
+        await wait_for(pilot, lambda: view.latest is not None, timeout=5)
+        await pilot.pause()
+        text = screen_text(app)
+        assert text.count("run^[]0;PWNED^[[2J\\x9b31m") >= 2  # the list and the view (BEL dropped)
+        assert not any(char in text for char in "\x1b\x07\x9b")

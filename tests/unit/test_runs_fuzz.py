@@ -1,4 +1,5 @@
-"""Fuzzed run folders never make `cockpit runs --json`, `report` or `stop` raise or hang
+"""Fuzzed run folders never make `cockpit runs --json`, `report`, `stop` or the Runs place's
+readers (its listing, kept between refreshes, and the open run's feed) raise or hang
 (issue 10): random bytes, random JSON (NaN, huge numbers, deep nesting, wrong types), FIFOs,
 directories, /dev/zero and mode 000 in run.json and events.jsonl. Each call has 5 s.
 """
@@ -13,7 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.damaged_runs import as_root, good_run, listed, nested, run_cli, spoil
+from cockpit.runs.store import EventFolds, list_runs
+from cockpit.widgets.run_feed import RunFeed
+from tests.damaged_runs import as_root, good_run, listed, nested, run_cli, spoil, within
 
 RUN = "fuzzed-run"
 SPECIAL = ["fifo", "dir", "devzero", "missing"] + ([] if as_root() else ["perm000"])
@@ -112,5 +115,10 @@ def test_a_fuzzed_run_folder_is_listed_reported_and_stopped_in_time(
         _place(run / "output.log", output)
         runs = listed(run_cli(["runs", "--json"]))
         assert list(runs) == [RUN]
+        folds = EventFolds()
+        for _ in range(2):  # the Runs place lists every 2 s, reading only what is new
+            (summary,) = within("the Runs place's listing", lambda: list_runs(folds=folds))
+            assert summary.id == RUN
+        within("the open run's feed", lambda: RunFeed(run, 4.0).poll())
         assert run_cli(["report", RUN]).code in (0, 2)
         assert run_cli(["stop", RUN]).code in (0, 1)
