@@ -127,6 +127,7 @@ def _check_simulation(name: str | None) -> str | None:
 def _run_watch(args: argparse.Namespace) -> int:
     from cockpit.hardware.format import snapshot_lines
     from cockpit.hardware.sampler import open_sampler
+    from cockpit.termsafe import safe
 
     sampler = open_sampler(args.simulate)
     try:
@@ -135,7 +136,7 @@ def _run_watch(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(snap.to_json()), flush=True)
             else:
-                print("\n".join(snapshot_lines(snap)), flush=True)
+                print(safe("\n".join(snapshot_lines(snap))), flush=True)
             if args.once:
                 return 0
             time.sleep(args.interval)

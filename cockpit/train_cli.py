@@ -203,6 +203,12 @@ def stop_main(run_id: str, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     try:
         before = load_run(run_id)
+        if before.status == "unreadable":
+            _error(
+                safe(f"cockpit stop: cannot stop {before.id}: {redact(before.reason)}; its "
+                     f"engine's pid is unknown (look for `engines run` in `ps x` and stop it)")
+            )  # fmt: skip
+            return 1
         if not before.active:
             print(f"run {safe(before.id)} is not running ({before.status})", file=out)
             return 0

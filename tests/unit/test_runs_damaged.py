@@ -135,7 +135,7 @@ def test_runs_table_report_and_stop_answer_in_time(
     assert report.code == 0, report.err
     assert "status unreadable" in report.out and words[0] in report.out
     stop = run_cli(["stop", BAD])
-    assert stop.code == 0 and "not running (unreadable)" in stop.out
+    assert stop.code == 1 and "cannot stop" in stop.err and words[0] in stop.err
 
 
 @pytest.mark.parametrize("name", ["output.log", "profile.toml", "checkpoints"])
