@@ -271,7 +271,7 @@ def summarize(
     ended = _ended(status, meta, fold, end)
     duration = None if started is None else max((ended or now) - started, 0.0)
     return RunSummary(
-        id=_text(meta.get("id")) or run_dir.name,
+        id=run_dir.name,  # the folder is what `stop`, `report` and resume look up
         run_dir=run_dir,
         status=status,
         reason=reason,

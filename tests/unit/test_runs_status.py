@@ -139,13 +139,19 @@ def test_summary_fields_come_from_run_json_and_events():
         _ev("end", 14.0, status="finished", steps_done=3, adapter_path="/r/adapter"),
     ]
     meta = LAUNCHED | {"id": "r1", "profile": "tiny", "engine": "sft", "exit_code": 0}
-    s = summarize(Path("/r"), meta, _fold(*events), False, now=100.0)
+    s = summarize(Path("/runs/r1"), meta, _fold(*events), False, now=100.0)
     assert (s.id, s.status, s.step, s.total_steps) == ("r1", "finished", 3, 3)
     assert s.last_loss == pytest.approx(1.0)
     assert (s.started, s.ended, s.duration_s) == (9.0, 14.0, 5.0)
     assert s.adapter_path == "/r/adapter" and s.last_checkpoint.endswith("checkpoint-3")
     assert s.to_json()["started"] == "1970-01-01T00:00:09+00:00"
     assert not s.active
+
+
+def test_a_run_is_listed_under_its_folder_name_whatever_its_run_json_says():
+    meta = LAUNCHED | {"id": "someone-elses-run", "exit_code": 0}
+    s = summarize(Path("/runs/r2"), meta, _fold(START, *STEPS), False, now=100.0)
+    assert s.id == "r2"  # the name `cockpit stop` / `report` look up
 
 
 def test_a_running_summary_counts_its_duration_to_now():
