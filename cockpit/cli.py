@@ -207,12 +207,13 @@ def _log_target(args: argparse.Namespace) -> tuple[str | None, int]:
     if args.command != "logs" or args.target is None:
         return None, 0
     from cockpit.logs.source import LogFile, LogOpenError
-    from cockpit.screens.logs import resolve_log_target
+    from cockpit.runs.store import RunStoreError
+    from cockpit.runs.target import resolve_log
 
     try:
-        path = resolve_log_target(args.target)
+        path = resolve_log(args.target)
         LogFile(path).close()
-    except LogOpenError as error:
+    except (LogOpenError, RunStoreError) as error:
         print(f"cockpit logs: {error}", file=sys.stderr)
         return None, 2
     return str(path), 0

@@ -35,11 +35,10 @@ from typing import Any, Literal
 import tomli_w
 
 from cockpit.atomic import write_atomic
+from cockpit.paths import CONFIG_DIR_ENV, file_in_the_way, shipped_profiles_dir, user_profiles_dir
 from cockpit.profile import SECTIONS, TINY_DEMO_MODEL, ModelSection, Profile, table_keys
 from cockpit.profile_files import read_profile_text, toml_error_message, unserialisable
 from cockpit.profile_validate import Problem, parse_profile, profile_to_raw
-from cockpit.settings import CONFIG_DIR_ENV as CONFIG_DIR_ENV  # re-exported for callers
-from cockpit.settings import config_dir, file_in_the_way
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,7 +47,6 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 DEFAULT_PROFILE = "tiny-demo-cpu"
 """File name (without .toml) of the profile cockpit opens when none is chosen."""
-"""Overrides the user config dir (profiles go in its `profiles/`); used by tests and demos."""
 
 Origin = Literal["shipped", "user"]
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -217,20 +215,6 @@ def _save_failure(path: Path, exc: OSError) -> str:
 
 
 # -- where profiles live --------------------------------------------------------------
-
-
-def shipped_profiles_dir() -> Path:
-    """The shipped profiles: `cockpit/shipped_profiles/` when installed from a wheel (the
-    repository's `profiles/` mapped there by pyproject.toml), else that `profiles/` next to
-    the package (a source checkout, editable install included)."""
-    package = Path(__file__).resolve().parent
-    installed = package / "shipped_profiles"
-    return installed if installed.is_dir() else package.parent / "profiles"
-
-
-def user_profiles_dir() -> Path:
-    """`<user config dir>/profiles`, or `$COCKPIT_CONFIG_DIR/profiles`."""
-    return config_dir() / "profiles"
 
 
 def profile_dirs() -> list[tuple[Origin, Path]]:

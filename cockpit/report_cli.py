@@ -9,12 +9,12 @@ unreadable log, an unwritable output file), with the reason and what to do on st
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from pathlib import Path
 
 from cockpit.atomic import write_atomic
-from cockpit.runs.store import RunDir, RunStoreError, find_run
+from cockpit.runs.store import RunDir, RunStoreError
+from cockpit.runs.target import resolve_target
 from engines.protocol import RUN_FILE, NotRegularFileError, open_regular
 
 EXIT_WRITTEN = 0
@@ -25,30 +25,30 @@ class ReportTargetError(Exception):
     """The target names no run and no readable log; the message says what to do."""
 
 
-def resolve_target(target: str) -> RunDir | Path:
-    """The run directory or log file that `target` names; raises ReportTargetError."""
-    path = Path(target).expanduser()
+def report_target(target: str) -> RunDir | Path:
+    """The run directory (holding run.json) or log file that `target` names; raises
+    ReportTargetError."""
+    try:
+        found = resolve_target(target)
+    except RunStoreError as exc:
+        raise ReportTargetError(f"{exc}; or give the path of a log file") from exc
+    if isinstance(found, RunDir) and found.run_json.is_file():
+        return found
+    path = found.path if isinstance(found, RunDir) else found
     if path.is_dir():
-        if (path / RUN_FILE).is_file():
-            return RunDir(path)
         raise ReportTargetError(
             f"{path} is a folder without a {RUN_FILE}: give a run directory, a run id"
             " (`cockpit runs` lists them) or a log file"
         )
-    if path.exists():
-        try:
-            with open_regular(path):  # a FIFO or a device: refused, not read forever
-                return path
-        except NotRegularFileError as exc:
-            raise ReportTargetError(f"{path} is {exc.strerror}; give a log file") from exc
-        except OSError as exc:
-            raise ReportTargetError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if "/" in target or os.sep in target or path.suffix in (".log", ".txt", ".out"):
+    if not path.exists():
         raise ReportTargetError(f"no file {path}; give an existing log file or a run id")
     try:
-        return find_run(target)
-    except RunStoreError as exc:
-        raise ReportTargetError(f"{exc}; or give the path of a log file") from exc
+        with open_regular(path):  # a FIFO or a device: refused, not read forever
+            return path
+    except NotRegularFileError as exc:
+        raise ReportTargetError(f"{path} is {exc.strerror}; give a log file") from exc
+    except OSError as exc:
+        raise ReportTargetError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 def report_main(target: str, output: str | None, python: str | None) -> int:
@@ -56,7 +56,7 @@ def report_main(target: str, output: str | None, python: str | None) -> int:
     from cockpit.logs.report import build_report
 
     try:
-        resolved = resolve_target(target)
+        resolved = report_target(target)
     except ReportTargetError as exc:
         _error(str(exc))
         return EXIT_NOTHING

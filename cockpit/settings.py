@@ -12,25 +12,22 @@ bad value never stops cockpit: it is reported with what is allowed, and its defa
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 import sys
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 import tomli_w
 
 from cockpit.atomic import write_atomic
+from cockpit.paths import RUNS_DIR_ENV, config_dir, file_in_the_way
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-CONFIG_DIR_ENV = "COCKPIT_CONFIG_DIR"
 SETTINGS_FILE = "settings.toml"
 PLACES = ("hardware", "doctor", "profiles", "runs", "logs")
 REFRESH_RANGE = (0.2, 60.0)
@@ -49,12 +46,6 @@ class Settings:
     default_profile: str = "tiny-demo-cpu"
     theme: str = "textual-dark"
     start_place: str = "hardware"
-
-
-def config_dir() -> Path:
-    """`$COCKPIT_CONFIG_DIR`, else the platform's user config folder for cockpit."""
-    override = os.environ.get(CONFIG_DIR_ENV)
-    return Path(override).expanduser() if override else platformdirs.user_config_path("cockpit")
 
 
 def settings_path() -> Path:
@@ -109,20 +100,6 @@ def _problem(key: str, value: Any) -> str | None:
     return None
 
 
-def file_in_the_way(folder: Path) -> Path | None:
-    """What stops `folder` from being (or becoming) a folder: `folder` itself or its nearest
-    existing parent when that is a file; None when nothing is in the way."""
-    for path in (folder, *folder.parents):
-        try:
-            info = path.stat()
-        except OSError as exc:
-            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-                continue  # missing (it can be made), or under a file: look further up
-            return None  # unreadable: say nothing rather than guess
-        return None if stat.S_ISDIR(info.st_mode) else path
-    return None
-
-
 def runs_dir_problem(runs_dir: str) -> str | None:
     """Why `runs_dir` cannot be the runs folder (a file is in the way), or None."""
     folder = Path(runs_dir).expanduser()
@@ -144,16 +121,12 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
 def apply_runs_dir(settings: Settings) -> None:
     """Make the settings' runs folder the one every part of cockpit (and its engines) uses,
     unless COCKPIT_RUNS_DIR was set by the user."""
-    from cockpit.runs.store import RUNS_DIR_ENV
-
     if settings.runs_dir and not os.environ.get(RUNS_DIR_ENV):
         set_runs_dir(settings.runs_dir)
 
 
 def set_runs_dir(runs_dir: str) -> None:
     """Point this process and the engines it starts at `runs_dir` ("" = the default)."""
-    from cockpit.runs.store import RUNS_DIR_ENV
-
     if runs_dir:
         os.environ[RUNS_DIR_ENV] = str(Path(runs_dir).expanduser())
     else:

@@ -20,6 +20,7 @@ from cockpit.hardware.snapshot import (
     HostSnapshot,
     MachineSnapshot,
     NvmlStatus,
+    gpu_sizes_gib,
 )
 
 _UNEXPECTED = (
@@ -134,4 +135,4 @@ def gpu_memory_gib() -> tuple[float, ...]:
         return ()
     finally:
         source.close()
-    return tuple(g.memory_total_bytes / 1024**3 for g in gpus if g.memory_total_bytes)
+    return gpu_sizes_gib(gpus)

@@ -5,6 +5,7 @@ A value NVML could not provide is ``None`` (shown as ``n/a``), never a fake zero
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -117,3 +118,23 @@ class MachineSnapshot:
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples become lists)."""
         return asdict(self)
+
+
+# -- GPU sizes: what pre-flight, estimates and verdicts plan against --------------------
+
+
+def gpu_sizes_gib(gpus: Iterable[GpuSnapshot]) -> tuple[float, ...]:
+    """Memory of each GPU that reports it, in GiB (a GPU without a size is left out)."""
+    return tuple(g.memory_total_bytes / GIB for g in gpus if g.memory_total_bytes)
+
+
+def largest_gpu(snapshot: MachineSnapshot | None) -> GpuSnapshot | None:
+    """The GPU with the most memory (the one estimates are judged on); None without one."""
+    gpus = [] if snapshot is None else [g for g in snapshot.gpus if g.memory_total_bytes]
+    return max(gpus, key=lambda g: g.memory_total_bytes or 0, default=None)
+
+
+def largest_gpu_gib(snapshot: MachineSnapshot | None) -> float | None:
+    """The largest GPU's memory in GiB, to 2 decimals; None without a GPU."""
+    gpu = largest_gpu(snapshot)
+    return None if gpu is None else round((gpu.memory_total_bytes or 0) / GIB, 2)

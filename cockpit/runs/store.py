@@ -23,9 +23,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 import tomli_w
 
+from cockpit.paths import RUNS_DIR_ENV, file_in_the_way, runs_root
 from cockpit.profile import TINY_DEMO_MODEL, Profile
 from cockpit.profile_store import load_profile_file, resolve_data_path
 from cockpit.profile_validate import describe_problems
@@ -41,8 +41,6 @@ from cockpit.runs.status import (
 )
 from engines import protocol
 
-RUNS_DIR_ENV = "COCKPIT_RUNS_DIR"
-"""Overrides where runs are kept (tests, demos, a bigger disk)."""
 _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -83,14 +81,6 @@ class RunDir:
     @property
     def adapter(self) -> Path:
         return self.path / protocol.ADAPTER_DIR
-
-
-def runs_root() -> Path:
-    """Where runs live: `$COCKPIT_RUNS_DIR`, else the user data dir's `runs`."""
-    override = os.environ.get(RUNS_DIR_ENV)
-    if override:
-        return Path(override).expanduser()
-    return platformdirs.user_data_path("cockpit") / "runs"
 
 
 # -- creating -------------------------------------------------------------------------
@@ -172,8 +162,6 @@ def frozen_profile_raw(raw: dict[str, Any], profile: Profile, profile_path: Path
 
 
 def _store_failure(root: Path, exc: OSError) -> str:
-    from cockpit.settings import file_in_the_way
-
     blocker = file_in_the_way(root)
     if blocker is not None:
         where = f"{blocker}, which" if blocker == root else f"{root}, but {blocker}"

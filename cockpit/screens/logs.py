@@ -19,6 +19,8 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from cockpit.logs.source import Chunk, LogFile, LogOpenError
+from cockpit.runs.store import RunStoreError
+from cockpit.runs.target import resolve_log
 from cockpit.screens.base import PlaceScreen
 from cockpit.screens.prompt import TextPrompt
 from cockpit.widgets.log_finding import LogFindingPanel
@@ -105,9 +107,8 @@ class LogsScreen(PlaceScreen):
     def open_target(self, target: str) -> None:
         """Open a log path, a run directory or a run id; say why in a notification if not."""
         try:
-            path = resolve_log_target(target)
-            log = LogFile(path)
-        except LogOpenError as error:
+            log = LogFile(resolve_log(target))
+        except (LogOpenError, RunStoreError) as error:
             self.say(str(error), title="Cannot open log", severity="error", timeout=10)
             return
         if self.log_file is not None:
@@ -314,21 +315,6 @@ class LogsScreen(PlaceScreen):
         self.query_one(LogStatus).show(
             self.log_file, following=self.following, findings_only=view.findings_only
         )
-
-
-def resolve_log_target(target: str) -> Path:
-    """The log file a user means by `target`: a file, a run directory, or a run id."""
-    path = Path(target).expanduser()
-    if path.is_dir() and (path / "output.log").exists():
-        return path / "output.log"
-    if path.exists() or "/" in target or target.endswith(".log"):
-        return path
-    from cockpit.runs.store import RunStoreError, find_run
-
-    try:
-        return find_run(target).output
-    except RunStoreError as error:
-        raise LogOpenError(f"{target}: not a file, and {error}") from error
 
 
 def _latest_run_log() -> Path | None:

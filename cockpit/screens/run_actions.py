@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.worker import Worker, WorkerState
 
-from cockpit.hardware.snapshot import GIB
+from cockpit.hardware.snapshot import gpu_sizes_gib
 from cockpit.runs.preflight import PreflightError
 from cockpit.runs.runjson import RunMetaError, read_meta
 from cockpit.runs.status import RunSummary
@@ -105,9 +105,7 @@ class RunActions(PlaceScreen):
     def gpu_sizes(self) -> tuple[float, ...] | None:
         """GPU sizes in GiB from the app's latest snapshot; None before the first one."""
         snapshot = self.cockpit.snapshot
-        if snapshot is None:
-            return None
-        return tuple(g.memory_total_bytes / GIB for g in snapshot.gpus if g.memory_total_bytes)
+        return None if snapshot is None else gpu_sizes_gib(snapshot.gpus)
 
     # -- start --------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cockpit.hardware.snapshot import GIB, MachineSnapshot
+from cockpit.hardware.snapshot import GIB, MachineSnapshot, largest_gpu
 from cockpit.profile import Profile
 from cockpit.profile_store import LoadedProfile
 from cockpit.profile_validate import Problem
@@ -60,10 +60,9 @@ class Assessment:
 
 def detected_card(snapshot: MachineSnapshot | None) -> Card:
     """The largest GPU of the latest snapshot, or NO_CARD."""
-    gpus = [] if snapshot is None else [g for g in snapshot.gpus if g.memory_total_bytes]
-    if not gpus:
+    gpu = largest_gpu(snapshot)
+    if gpu is None:
         return NO_CARD
-    gpu = max(gpus, key=lambda g: g.memory_total_bytes or 0)
     gib = (gpu.memory_total_bytes or 0) / GIB
     simulated = " (simulated)" if gpu.simulated else ""
     return Card(round(gib, 2), f"{gpu.name} {gib:.1f} GiB{simulated}")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from textual.content import Content
 
 from cockpit.hardware.format import fmt_bytes
-from cockpit.hardware.snapshot import GIB, MachineSnapshot
+from cockpit.hardware.snapshot import MachineSnapshot
 from cockpit.runs.follow import format_duration
 from cockpit.runs.status import RunSummary
 from cockpit.runs.watcher import RunUpdate, StepPoint
@@ -134,13 +134,6 @@ def memory_items(
         parts.append(Content.assemble("peak ", (fmt_bytes(peak), "bold")))
     parts.append(_estimate_part(estimate))
     return tuple(parts)
-
-
-def largest_gpu_gib(snapshot: MachineSnapshot | None) -> float | None:
-    """The biggest GPU's memory in GiB (what estimates are judged on); None without one."""
-    gpus = snapshot.gpus if snapshot is not None else ()
-    sizes = [g.memory_total_bytes for g in gpus if g.memory_total_bytes]
-    return round(max(sizes) / GIB, 2) if sizes else None
 
 
 def tail_content(lines: Sequence[str]) -> Content:

@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from cockpit.hardware.snapshot import largest_gpu_gib
 from cockpit.screens.run_endings import can_resume
 from cockpit.widgets.loss_chart import LossChart
 from cockpit.widgets.run_feed import FeedUpdate, RunFeed
@@ -32,7 +33,6 @@ from cockpit.widgets.run_progress import RunProgress
 from cockpit.widgets.run_text import (
     cause_content,
     head_content,
-    largest_gpu_gib,
     memory_items,
     numbers_items,
     progress_fraction,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cockpit import profile_store
+from cockpit import paths
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -49,7 +49,7 @@ def test_the_profiles_folder_installs_inside_the_package() -> None:
 
 
 def test_source_checkout_finds_the_repo_profiles() -> None:
-    assert profile_store.shipped_profiles_dir() == REPO / "profiles"
+    assert paths.shipped_profiles_dir() == REPO / "profiles"
 
 
 @pytest.mark.parametrize("wheel_layout", [True, False])
@@ -61,6 +61,6 @@ def test_installed_copy_is_used_else_the_sibling_profiles_folder(
     (tmp_path / "site" / "profiles").mkdir()
     if wheel_layout:
         (package / "shipped_profiles").mkdir()
-    monkeypatch.setattr(profile_store, "__file__", str(package / "profile_store.py"))
+    monkeypatch.setattr(paths, "__file__", str(package / "paths.py"))
     expected = package / "shipped_profiles" if wheel_layout else tmp_path / "site" / "profiles"
-    assert profile_store.shipped_profiles_dir() == expected.resolve()
+    assert paths.shipped_profiles_dir() == expected.resolve()
