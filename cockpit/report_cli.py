@@ -26,15 +26,13 @@ class ReportTargetError(Exception):
 
 
 def report_target(target: str) -> RunDir | Path:
-    """The run directory (holding run.json) or log file that `target` names; raises
-    ReportTargetError."""
+    """The run or the readable log file that `target` names; raises ReportTargetError."""
     try:
-        found = resolve_target(target)
+        path = resolve_target(target)
     except RunStoreError as exc:
         raise ReportTargetError(f"{exc}; or give the path of a log file") from exc
-    if isinstance(found, RunDir) and found.run_json.is_file():
-        return found
-    path = found.path if isinstance(found, RunDir) else found
+    if isinstance(path, RunDir):
+        return path
     if path.is_dir():
         raise ReportTargetError(
             f"{path} is a folder without a {RUN_FILE}: give a run directory, a run id"

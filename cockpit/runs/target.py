@@ -23,7 +23,7 @@ def resolve_target(target: str) -> RunDir | Path:
     neither a path nor a known run id."""
     path = Path(target).expanduser()
     if path.is_dir():
-        if (path / RUN_FILE).is_file() or (path / OUTPUT_FILE).exists():
+        if (path / RUN_FILE).exists() or (path / OUTPUT_FILE).exists():
             return RunDir(path)
         return path
     if path.exists() or "/" in target or os.sep in target or path.suffix in _LOG_SUFFIXES:
