@@ -2,7 +2,7 @@
 
 Each rule turns a raw TOML value into the typed value, or into a message saying what is
 allowed plus a likely fix. Kept apart from the parse walk (`profile_validate`) so the table
-of rules reads as the format's reference. Key order follows `cockpit.profile`.
+of rules reads as the format's reference. Key order follows `engines.profile_schema`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, get_args
 
-from cockpit.profile import (
+from engines.profile_schema import (
     SECTIONS,
     Attention,
     Backend,

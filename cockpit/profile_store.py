@@ -36,9 +36,9 @@ import tomli_w
 
 from cockpit.atomic import write_atomic
 from cockpit.paths import CONFIG_DIR_ENV, file_in_the_way, shipped_profiles_dir, user_profiles_dir
-from cockpit.profile import SECTIONS, TINY_DEMO_MODEL, ModelSection, Profile, table_keys
 from cockpit.profile_files import read_profile_text, toml_error_message, unserialisable
 from cockpit.profile_validate import Problem, parse_profile, profile_to_raw
+from engines.profile_schema import SECTIONS, TINY_DEMO_MODEL, ModelSection, Profile, table_keys
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from engines.modeling import Say
-from engines.settings import DataSettings
+from engines.emitter import Say
+from engines.profile_schema import DataSection
 
 FORMAT_COLUMNS: dict[str, tuple[str, ...]] = {
     "chat": ("messages",),
@@ -163,7 +163,7 @@ def require_rows(dataset: Any, source: object) -> None:
         raise DataError(f"empty dataset: 0 examples after formatting ({source})")
 
 
-def load_for(settings: DataSettings, folders: Sequence[Path], grpo: bool) -> tuple[Any, str, Any]:
+def load_for(settings: DataSection, folders: Sequence[Path], grpo: bool) -> tuple[Any, str, Any]:
     """(rows, format, source) for a [data] table, the format detected when "auto"."""
     source = resolve_data_path(settings.path, folders)
     rows = load_rows(source)

@@ -7,10 +7,14 @@ transformers is imported: Unsloth must be imported first, when it is used at all
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from engines.protocol import EventWriter
+
+Say = Callable[[str, str], None]
+"""How engine code tells the user something: `say(level, text)`, i.e. `Emitter.message`."""
 
 
 def is_rank_zero() -> bool:

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from engines import modeling
-from engines.modeling import Runtime, Say
+from engines.emitter import Say
+from engines.modeling import Runtime
+from engines.profile_schema import Profile
 from engines.protocol import CHECKPOINTS_DIR
-from engines.settings import Settings
 
 OPTIMIZERS = {
     "adamw": "adamw_torch",
@@ -32,7 +33,7 @@ _BNB_OPTIMIZERS = ("adamw_bnb_8bit", "paged_adamw_8bit", "paged_adamw_32bit")
 class Job:
     """One run's settings and the choices made for this machine."""
 
-    settings: Settings
+    settings: Profile
     run_dir: Path
     runtime: Runtime
     backend: str

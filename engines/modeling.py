@@ -8,14 +8,13 @@ it trains in fp16). Unsloth's loader lives in `engines.unsloth_backend`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from engines.emitter import Say
+from engines.profile_schema import LoraSection, Profile
 from engines.protocol import TINY_LLAMA_ID
-from engines.settings import LoraSettings, Settings
 
-Say = Callable[[str, str], None]
 """say(level, text): emit a `message` event."""
 
 LORA_ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -71,7 +70,7 @@ def model_path(name: str) -> str:
     return os.path.expanduser(name) if name.startswith("~") else name
 
 
-def quantization_bits(settings: Settings, runtime: Runtime, say: Say) -> int | None:
+def quantization_bits(settings: Profile, runtime: Runtime, say: Say) -> int | None:
     """4, 8 or None; without CUDA quantized training falls back to full precision."""
     quant = settings.model.quantization
     if quant not in ("4bit", "8bit"):
@@ -106,7 +105,7 @@ def load_tokenizer(path: str, say: Say) -> Any:
     return tokenizer
 
 
-def load_model(settings: Settings, path: str, runtime: Runtime, precision: str, say: Say) -> Any:
+def load_model(settings: Profile, path: str, runtime: Runtime, precision: str, say: Say) -> Any:
     """The base model (quantized when asked and possible), on this rank's device."""
     import torch
     from transformers import AutoModelForCausalLM
@@ -150,7 +149,7 @@ def _bnb_config(bits: int, compute_dtype: Any) -> Any:
     )
 
 
-def lora_config(lora: LoraSettings, task_type: str = "CAUSAL_LM") -> Any:
+def lora_config(lora: LoraSection, task_type: str = "CAUSAL_LM") -> Any:
     """PEFT's LoraConfig from the profile's [lora] table."""
     from peft import LoraConfig
 

@@ -18,13 +18,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engines.emitter import Say
 from engines.protocol import ADAPTER_DIR, CHECKPOINTS_DIR, EVENTS_FILE, read_events
-
-Say = Callable[[str, str], None]
 
 _CHECKPOINT = re.compile(r"checkpoint-(\d+)$")
 STATE_FILE = "trainer_state.json"

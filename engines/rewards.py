@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from engines.settings import GrpoSettings
+from engines.profile_schema import GrpoSection
 
 RewardFunc = Callable[..., list[float]]
 _ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
@@ -98,14 +98,14 @@ def length_reward(target: int) -> RewardFunc:
     return length
 
 
-def build_rewards(settings: GrpoSettings, search_dirs: Sequence[Path] = ()) -> list[RewardFunc]:
+def build_rewards(settings: GrpoSection, search_dirs: Sequence[Path] = ()) -> list[RewardFunc]:
     """The reward functions named in [grpo] rewards, in order."""
     if not settings.rewards:
         raise RewardError("[grpo] rewards is empty: name at least one reward")
     return [_reward(name, settings, search_dirs) for name in settings.rewards]
 
 
-def _reward(name: str, settings: GrpoSettings, search_dirs: Sequence[Path]) -> RewardFunc:
+def _reward(name: str, settings: GrpoSection, search_dirs: Sequence[Path]) -> RewardFunc:
     if name == "exact_match":
         return exact_match
     if name == "format":

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.emitter import Emitter, is_rank_zero
+from engines.profile_schema import Profile, read_profile
 from engines.protocol import ADAPTER_DIR, EVENTS_FILE, PROFILE_FILE, RUN_FILE
 from engines.resume import (
     STATE_FILE,
@@ -33,7 +34,6 @@ from engines.resume import (
     resumable_checkpoint,
     saved_model_problem,
 )
-from engines.settings import Settings, load_settings
 
 _CHECKPOINT = re.compile(r"checkpoint-(\d+)$")
 
@@ -161,7 +161,7 @@ def _train(
     return _end_finished(job, trainer, emitter, progress.resumed_from)
 
 
-def _job(run_dir: Path, settings: Settings, origin: Path | None, say: Any) -> Any:
+def _job(run_dir: Path, settings: Profile, origin: Path | None, say: Any) -> Any:
     """The run's Job: this machine's device, the backend and the precision, each said."""
     from engines.job import Job
     from engines.modeling import choose_precision, detect_runtime
@@ -183,12 +183,12 @@ def _stop_now(stop: StopRequest) -> bool:
     return stop() and int(os.environ.get("WORLD_SIZE", "1")) <= 1
 
 
-def _settings(run_dir: Path) -> tuple[Settings, Path | None]:
+def _settings(run_dir: Path) -> tuple[Profile, Path | None]:
     """The run's settings, with the original profile's folder when run.json names it."""
     profile = run_dir / PROFILE_FILE
     if not profile.is_file():
         raise EngineError(f"no {PROFILE_FILE} in {run_dir}")
-    settings = load_settings(profile)
+    settings = read_profile(profile)
     try:
         meta = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
         return settings, Path(meta["profile_source"]).parent

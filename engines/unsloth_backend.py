@@ -10,11 +10,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from engines.modeling import LORA_ALL_LINEAR, Runtime, Say
-from engines.settings import Settings
+from engines.emitter import Say
+from engines.modeling import LORA_ALL_LINEAR, Runtime
+from engines.profile_schema import Profile
 
 
-def choose_backend(settings: Settings, runtime: Runtime, say: Say) -> str:
+def choose_backend(settings: Profile, runtime: Runtime, say: Say) -> str:
     """The backend, "unsloth", "peft" or "full" (no [lora]); imports Unsloth if chosen."""
     wanted = settings.model.backend
     if settings.lora is None:
@@ -45,9 +46,7 @@ def _unsloth_unavailable(runtime: Runtime) -> str | None:
     return None
 
 
-def load_unsloth(
-    settings: Settings, path: str, precision: str, bits: int | None
-) -> tuple[Any, Any]:
+def load_unsloth(settings: Profile, path: str, precision: str, bits: int | None) -> tuple[Any, Any]:
     """(PEFT model, tokenizer) through Unsloth's FastLanguageModel."""
     import torch
     from unsloth import FastLanguageModel

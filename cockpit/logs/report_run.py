@@ -27,12 +27,12 @@ from cockpit.logs.report import (
     scan_log,
 )
 from cockpit.logs.report_timeline import exit_text, timeline_section
-from cockpit.profile import Profile
 from cockpit.runs.follow import format_duration
 from cockpit.runs.runjson import RunMetaError, read_meta
 from cockpit.runs.status import RunSummary, iso_time
 from cockpit.runs.store import RunDir, summarize_dir
 from engines import protocol
+from engines.profile_schema import Profile
 
 GIB = 1024**3
 _CHECKPOINT_DIR = re.compile(r"^checkpoint-(\d+)$")

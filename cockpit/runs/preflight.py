@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cockpit.profile import TINY_DEMO_MODEL, Profile
 from cockpit.profile_rules import grpo_batch_rule
 from cockpit.profile_store import load_profile_file, resolve_data_path
+from engines.profile_schema import TINY_DEMO_MODEL, Profile
 
 EXIT_OK, EXIT_INVALID, EXIT_WONT_FIT = 0, 2, 4
 _SCAN_LIMIT = 64 * 1024 * 1024

@@ -26,7 +26,6 @@ from typing import Any
 import tomli_w
 
 from cockpit.paths import RUNS_DIR_ENV, file_in_the_way, runs_root
-from cockpit.profile import TINY_DEMO_MODEL, Profile
 from cockpit.profile_store import load_profile_file, resolve_data_path
 from cockpit.profile_validate import describe_problems
 from cockpit.runs.procs import process_alive, valid_pid
@@ -40,6 +39,7 @@ from cockpit.runs.status import (
     unreadable_summary,
 )
 from engines import protocol
+from engines.profile_schema import TINY_DEMO_MODEL, Profile
 
 _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
 

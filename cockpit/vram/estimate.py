@@ -15,7 +15,6 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from cockpit.profile import Profile
 from cockpit.vram.lora import lora_params
 from cockpit.vram.plan import DEFAULT_STACK, Plan, Stack, make_plan
 from cockpit.vram.specs import ResolvedModel, resolve_model
@@ -28,6 +27,7 @@ from cockpit.vram.terms import (
     trainable_terms,
     weight_terms,
 )
+from engines.profile_schema import Profile
 
 TIGHT_FROM = 0.90
 """Share of the usable memory from which a profile is "tight" rather than "fits"."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cockpit.profile import LoraSection
 from cockpit.vram.specs import Linear, ModelSpec
+from engines.profile_schema import LoraSection
 
 ALL_LINEAR = "all-linear"
 _OUTSIDE = ("lm_head", "embed_tokens")

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cockpit.profile import GrpoSection, Profile
 from cockpit.vram.activations import ActivationSetup
 from cockpit.vram.lora import LoraTargets, lora_targets
 from cockpit.vram.specs import ModelSpec
+from engines.profile_schema import GrpoSection, Profile
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cockpit.profile import LoraSection, ModelSection, Profile, TrainSection
 from cockpit.vram.plan import Stack
+from engines.profile_schema import LoraSection, ModelSection, Profile, TrainSection
 
 UNSLOTH_DOCS = "https://unsloth.ai/docs/basics/unsloth-benchmarks (also unsloth.ai/blog/llama3-3)"
 UNSLOTH_NB = "https://github.com/unslothai/notebooks/blob/main/nb/"

@@ -13,9 +13,9 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from cockpit.profile import LoraSection, Profile
 from cockpit.vram.estimate import Estimate, Suggestion, estimate_plan, planned_gpu
 from cockpit.vram.plan import Stack, make_plan
+from engines.profile_schema import LoraSection, Profile
 
 _MIN_GAIN = 0.01
 """A suggestion must lower the total by at least this share to be worth showing."""

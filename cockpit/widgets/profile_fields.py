@@ -3,7 +3,7 @@
 The editor works on the raw TOML dict, never on a validated `Profile`, so whatever the
 user types survives until they fix it: text that is not a number stays a string (and the
 validator flags it), an empty input removes the key (its default applies). Each field's
-widget kind comes from the schema's type hints, so a key added to `cockpit.profile`
+widget kind comes from the schema's type hints, so a key added to `engines.profile_schema`
 appears in the form without touching this module. No Textual here: pure and testable.
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, Literal, get_args, get_origin
 
-from cockpit.profile import SECTION_TYPES, SECTIONS, TOP_KEYS, Profile
 from cockpit.profile_validate import show_value
+from engines.profile_schema import SECTION_TYPES, SECTIONS, TOP_KEYS, Profile
 
 Kind = Literal["text", "int", "float", "choice", "flag", "names", "gpus"]
 

@@ -20,10 +20,10 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static, Switch
 
-from cockpit.profile import SECTIONS
 from cockpit.profile_validate import Problem
 from cockpit.widgets.profile_field import FieldRow, problem_text
 from cockpit.widgets.profile_fields import ABSENT, FIELD_BY_KEY, FIELDS, get_value, set_value
+from engines.profile_schema import SECTIONS
 
 _CHANGES = (Input.Changed, Select.Changed, Switch.Changed)
 """What the editors post when the form itself sets them (not edits: prevented)."""

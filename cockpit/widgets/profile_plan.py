@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cockpit.hardware.snapshot import GIB, MachineSnapshot, largest_gpu
-from cockpit.profile import Profile
 from cockpit.profile_store import LoadedProfile
 from cockpit.profile_validate import Problem
 from cockpit.vram.estimate import Estimate, estimate
 from cockpit.vram.specs import UnknownModel
+from engines.profile_schema import Profile
 
 PRESET_GIB: tuple[float, ...] = (4, 6, 8, 10, 12, 16, 24, 32, 40, 48, 80)
 """Card sizes offered in "plan for" besides the detected one."""

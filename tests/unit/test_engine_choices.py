@@ -10,7 +10,7 @@ import pytest
 
 from engines.job import Job, common_args, optimizer_name
 from engines.modeling import ModelLoadError, Runtime, choose_precision, quantization_bits
-from engines.settings import ModelSettings, Settings, TrainSettings
+from engines.profile_schema import GrpoSection, ModelSection, Profile, TrainSection
 from engines.unsloth_backend import choose_backend
 
 CPU = Runtime(cuda=False, local_rank=0, bf16_ok=False)
@@ -44,8 +44,8 @@ def test_precision_is_the_best_this_device_supports(dtype, runtime, expected, wa
     assert bool(said) == warned
 
 
-def _settings(**model: object) -> Settings:
-    return Settings(model=ModelSettings(name_or_path="m", **model))  # type: ignore[arg-type]
+def _settings(**model: object) -> Profile:
+    return Profile(name="", model=ModelSection(name_or_path="m", **model), grpo=GrpoSection())  # type: ignore[arg-type]
 
 
 def test_four_bit_without_cuda_trains_in_full_precision_and_says_so():
@@ -112,7 +112,7 @@ def test_backend_auto_with_a_gpu_but_no_unsloth_uses_peft(monkeypatch):
 
 def _job(tmp_path: Path, runtime: Runtime = CPU, **train: object) -> tuple[Job, _Said]:
     said = _Said()
-    settings = replace(_settings(), train=TrainSettings(**train))  # type: ignore[arg-type]
+    settings = replace(_settings(), train=TrainSection(**train))  # type: ignore[arg-type]
     return Job(settings, tmp_path, runtime, "peft", "fp32", said), said
 
 

@@ -19,7 +19,7 @@ from engines.protocol import TINY_LLAMA_ID, read_events
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE_MODULES = (
-    "engines.settings",
+    "engines.profile_schema",
     "engines.tiny",
     "engines.emitter",
     "engines.callbacks",
@@ -49,7 +49,7 @@ def test_no_engine_module_imports_textual_or_cockpit():
 
 
 def test_the_run_entry_point_starts_without_the_gpu_stack():
-    loaded = _top_level_after("import engines.run, engines.settings, engines.emitter")
+    loaded = _top_level_after("import engines.run, engines.profile_schema, engines.emitter")
     assert not loaded & {"torch", "transformers", "trl", "peft", "datasets", "numpy"}
 
 

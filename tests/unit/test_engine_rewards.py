@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from engines.profile_schema import GrpoSection
 from engines.rewards import (
     RewardError,
     build_rewards,
@@ -14,7 +15,6 @@ from engines.rewards import (
     format_reward,
     length_reward,
 )
-from engines.settings import GrpoSettings
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,7 @@ def test_length_peaks_at_the_target_and_falls_with_distance():
 
 
 def test_rewards_are_built_in_profile_order():
-    funcs = build_rewards(GrpoSettings(rewards=("length", "exact_match", "format")))
+    funcs = build_rewards(GrpoSection(rewards=("length", "exact_match", "format")))
     assert [f.__name__ for f in funcs] == ["length", "exact_match", "format"]
 
 
@@ -78,7 +78,7 @@ def test_a_user_reward_is_imported_from_the_profile_folder(tmp_path, monkeypatch
         "def brevity(completions, **kw):\n    return [1.0 / (1 + len(c)) for c in completions]\n",
         encoding="utf-8",
     )
-    (func,) = build_rewards(GrpoSettings(rewards=("my_rewards:brevity",)), [tmp_path])
+    (func,) = build_rewards(GrpoSection(rewards=("my_rewards:brevity",)), [tmp_path])
     assert func(["", "abc"]) == [1.0, 0.25]
     del sys.modules["my_rewards"]
 
@@ -93,9 +93,9 @@ def test_a_user_reward_is_imported_from_the_profile_folder(tmp_path, monkeypatch
 )
 def test_bad_reward_names_are_explained(name, message):
     with pytest.raises(RewardError, match=message):
-        build_rewards(GrpoSettings(rewards=(name,)))
+        build_rewards(GrpoSection(rewards=(name,)))
 
 
 def test_no_rewards_is_an_error():
     with pytest.raises(RewardError, match="empty"):
-        build_rewards(GrpoSettings(rewards=()))
+        build_rewards(GrpoSection(rewards=()))

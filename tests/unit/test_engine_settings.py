@@ -2,51 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from cockpit.profile import (
-    DataSection,
-    GrpoSection,
-    LoraSection,
-    ModelSection,
-    TrainSection,
-)
-from engines.settings import (
+from cockpit.profile_store import load_profile_file
+from engines.profile_schema import (
     DEFAULT_FORMAT_PATTERN,
-    DataSettings,
-    GrpoSettings,
-    LoraSettings,
-    ModelSettings,
-    TrainSettings,
-    load_settings,
-    settings_from_dict,
+    LoraSection,
+    profile_from_dict,
+    read_profile,
 )
 
 PROFILES = Path(__file__).resolve().parents[2] / "profiles"
 
 
-@pytest.mark.parametrize(
-    ("engine_side", "cockpit_side"),
-    [
-        (ModelSettings, ModelSection),
-        (LoraSettings, LoraSection),
-        (DataSettings, DataSection),
-        (TrainSettings, TrainSection),
-        (GrpoSettings, GrpoSection),
-    ],
-)
-def test_defaults_match_the_profile_schema(engine_side, cockpit_side):
-    ours = engine_side()
-    theirs = cockpit_side(name_or_path="") if cockpit_side is ModelSection else cockpit_side()
-    for f in fields(cockpit_side):
-        assert getattr(ours, f.name) == getattr(theirs, f.name), f.name
+@pytest.mark.parametrize("path", sorted(PROFILES.glob("*.toml")), ids=lambda p: p.stem)
+def test_the_engine_reads_a_profile_as_cockpit_validates_it(path):
+    loaded = load_profile_file(path)
+    engine_side = read_profile(path)
+    assert loaded.profile is not None
+    assert replace(engine_side, grpo=loaded.profile.grpo) == loaded.profile
 
 
 def test_a_minimal_profile_gets_the_defaults():
-    settings = settings_from_dict({"name": "x", "model": {"name_or_path": "m"}})
+    settings = profile_from_dict({"name": "x", "model": {"name_or_path": "m"}})
     assert settings.engine == "sft"
     assert settings.model.name_or_path == "m" and settings.model.max_seq_length == 2048
     assert settings.train.gradient_checkpointing == "on"
@@ -55,12 +36,12 @@ def test_a_minimal_profile_gets_the_defaults():
 
 def test_no_lora_table_means_a_full_fine_tune_as_in_cockpit():
     base = {"name": "x", "model": {"name_or_path": "m"}}
-    assert settings_from_dict(base).lora is None
-    assert settings_from_dict({**base, "lora": {}}).lora == LoraSettings()
+    assert profile_from_dict(base).lora is None
+    assert profile_from_dict({**base, "lora": {}}).lora == LoraSection()
 
 
 def test_types_are_converted_and_unknown_keys_ignored():
-    settings = settings_from_dict(
+    settings = profile_from_dict(
         {
             "model": {"name_or_path": "m", "future_key": 1},
             "lora": {"target_modules": ["q_proj", "v_proj"], "dropout": 0},
@@ -77,6 +58,5 @@ def test_types_are_converted_and_unknown_keys_ignored():
 
 @pytest.mark.parametrize("path", sorted(PROFILES.glob("*.toml")), ids=lambda p: p.stem)
 def test_every_shipped_profile_reads(path):
-    settings = load_settings(path)
+    settings = read_profile(path)
     assert settings.model.name_or_path and settings.engine in ("sft", "grpo")
-    assert settings.source == path

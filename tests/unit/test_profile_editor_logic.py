@@ -4,7 +4,6 @@ and which card a profile is judged on."""
 from __future__ import annotations
 
 from cockpit.hardware.snapshot import GIB, GpuSnapshot, MachineSnapshot, NvmlStatus
-from cockpit.profile import HardwareSection, ModelSection, Profile
 from cockpit.widgets.profile_fields import (
     ABSENT,
     FIELD_BY_KEY,
@@ -16,6 +15,7 @@ from cockpit.widgets.profile_fields import (
 )
 from cockpit.widgets.profile_plan import NO_CARD, assess, card_for, detected_card, preset_card
 from cockpit.widgets.vram_bar import bar_line, scale_line
+from engines.profile_schema import HardwareSection, ModelSection, Profile
 
 BATCH = FIELD_BY_KEY["train.batch_size"]
 LR = FIELD_BY_KEY["train.learning_rate"]

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.profile import TINY_DEMO_MODEL
 from cockpit.profile_store import (
     DEFAULT_PROFILE,
     load_profile_file,
     resolve_data_path,
     shipped_profiles_dir,
 )
+from engines.profile_schema import TINY_DEMO_MODEL
 
 SHIPPED = shipped_profiles_dir()
 NAMES = [

@@ -16,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cockpit import profile_store
-from cockpit.profile import TINY_DEMO_MODEL
 from cockpit.profile_store import (
     DEFAULT_PROFILE,
     ProfileError,
@@ -33,6 +32,7 @@ from cockpit.profile_store import (
     shipped_profiles_dir,
     user_profiles_dir,
 )
+from engines.profile_schema import TINY_DEMO_MODEL
 
 SHIPPED = shipped_profiles_dir()
 GRPO_TOY = SHIPPED / "qwen2.5-0.5b-grpo-toy.toml"

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cockpit.profile import SECTIONS, GrpoSection, LoraSection, table_keys
 from cockpit.profile_rules import RULES
 from cockpit.profile_validate import (
     MISSING,
@@ -19,6 +18,7 @@ from cockpit.profile_validate import (
     parse_profile,
     profile_to_raw,
 )
+from engines.profile_schema import SECTIONS, GrpoSection, LoraSection, table_keys
 
 
 def _raw(**tables: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,6 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("peft")
 
-from cockpit.profile import LoraSection, ModelSection, Profile, TrainSection
 from cockpit.profile_validate import profile_to_raw
 from cockpit.vram.activations import saved_logit_bytes
 from cockpit.vram.catalog import lookup
@@ -28,6 +27,7 @@ from cockpit.vram.estimate import estimate
 from cockpit.vram.specs import ResolvedModel
 from cockpit.vram.trace_client import TraceFailed, trace_estimate
 from engines import trace as engine_trace
+from engines.profile_schema import LoraSection, ModelSection, Profile, TrainSection
 
 LAYERS, BATCH, SEQ = 2, 2, 256
 TOLERANCE = 0.01

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.profile import LoraSection, ModelSection, Profile, TrainSection
 from cockpit.vram.catalog import entries
 from cockpit.vram.lora import lora_params, matrix_shapes
 from cockpit.vram.plan import make_plan
 from cockpit.vram.specs import UnknownModel, resolve_model, spec_from_config
 from cockpit.vram.terms import _EIGHT_BIT_MIN, _param_shapes, optimizer_bytes
+from engines.profile_schema import LoraSection, ModelSection, Profile, TrainSection
 
 ROOT = Path(__file__).resolve().parents[2]
 MEMORY_LIMIT = 2 * 1024**3
@@ -109,7 +109,7 @@ def test_an_estimate_of_a_billion_layer_spec_stays_small(tmp_path) -> None:
     script = textwrap.dedent(
         """
         import dataclasses, json, sys
-        from cockpit.profile import LoraSection, ModelSection, Profile, TrainSection
+        from engines.profile_schema import LoraSection, ModelSection, Profile, TrainSection
         from cockpit.vram.estimate import estimate
         from cockpit.vram.specs import ResolvedModel, spec_from_config
         spec = spec_from_config(json.loads(sys.argv[1]), "x")

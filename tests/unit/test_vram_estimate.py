@@ -12,7 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cockpit.profile import (
+from cockpit.vram.estimate import TIGHT_FROM, estimate, verdict_for
+from cockpit.vram.plan import Stack
+from engines.profile_schema import (
     GrpoSection,
     HardwareSection,
     LoraSection,
@@ -20,8 +22,6 @@ from cockpit.profile import (
     Profile,
     TrainSection,
 )
-from cockpit.vram.estimate import TIGHT_FROM, estimate, verdict_for
-from cockpit.vram.plan import Stack
 
 SEED_MODEL = "unsloth/Llama-3.2-3B-Instruct-bnb-4bit"
 JSON_KEYS = {

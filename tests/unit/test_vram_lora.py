@@ -16,9 +16,9 @@ pytest.importorskip("peft")
 from peft import LoraConfig, get_peft_model  # noqa: E402
 from transformers import AutoConfig, AutoModelForCausalLM  # noqa: E402
 
-from cockpit.profile import LoraSection  # noqa: E402
 from cockpit.vram.catalog import lookup  # noqa: E402
 from cockpit.vram.lora import lora_params, lora_targets  # noqa: E402
+from engines.profile_schema import LoraSection  # noqa: E402
 
 CASES = [
     ("meta-llama/Llama-3.2-1B", "all-linear"),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from cockpit.profile import LoraSection, ModelSection, Profile, TrainSection
 from cockpit.vram.estimate import estimate
 from cockpit.vram.suggest import apply_edits
+from engines.profile_schema import LoraSection, ModelSection, Profile, TrainSection
 
 
 def _hf_profile(**train) -> Profile:

@@ -1,15 +1,27 @@
-"""Training profiles: the typed schema of a profile TOML file.
+"""The profile schema: the typed sections of a profile TOML file, defined once for both sides.
 
-The key names are a user-facing format documented in the README: keep them stable.
-Values here are already validated; raw TOML dicts (with problems) live in the editor and
-the loader until they validate (`cockpit.profile_validate.parse_profile`). Files are read,
-written and listed by `cockpit.profile_store`.
+cockpit validates a profile against these dataclasses (`cockpit.profiles.validate`) before
+it spawns a run; the engine reads the run's frozen profile.toml into the same dataclasses
+(`read_profile`), leniently, since cockpit already checked it. Stdlib only, like
+`engines.protocol`: cockpit imports it without the training stack, and the engine runs
+where cockpit is not installed. The key names are a user-facing format documented in the
+README: keep them stable.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
+
+from engines.protocol import TINY_LLAMA_ID
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 Engine = Literal["sft", "grpo"]
 Quantization = Literal["none", "8bit", "4bit"]
@@ -20,8 +32,9 @@ DataFormat = Literal["auto", "chat", "instruction", "prompt-completion", "text"]
 Checkpointing = Literal["off", "on", "unsloth"]
 Optimizer = Literal["adamw", "adamw_8bit", "paged_adamw_8bit", "paged_adamw", "adafactor", "sgd"]
 
-TINY_DEMO_MODEL = "cockpit:tiny-llama"
+TINY_DEMO_MODEL = TINY_LLAMA_ID
 """`[model] name_or_path` of the tiny Llama-style model the engine builds locally (no download)."""
+DEFAULT_FORMAT_PATTERN = r"<answer>.*?</answer>"
 
 TOP_KEYS = ("name", "description", "engine")
 """The top-level keys, in file order."""
@@ -53,7 +66,7 @@ class LoraSection:
 class DataSection:
     path: str = "data/demo.jsonl"
     """Local file or dataset id. Relative paths are looked up next to the profile file, then
-    in the current folder, then in the shipped profiles folder (see `resolve_data_path`)."""
+    in the current folder, then in the shipped profiles folder."""
     format: DataFormat = "auto"
     eval_fraction: float = 0.0
 
@@ -81,7 +94,7 @@ class GrpoSection:
     beta: float = 0.0
     rewards: tuple[str, ...] = ("format", "exact_match")
     """Built-in "format", "exact_match", "length", or user rewards as "module:function"."""
-    format_pattern: str = r"<answer>.*?</answer>"
+    format_pattern: str = DEFAULT_FORMAT_PATTERN
     """Regular expression the `format` reward looks for in a completion."""
     target_length: int = 64
     """Completion length the `length` reward favours."""
@@ -134,3 +147,59 @@ def table_keys(table: str) -> tuple[str, ...]:
     if table == "":
         return TOP_KEYS
     return tuple(f.name for f in fields(SECTION_TYPES[table]))
+
+
+# -- the engine's reading ------------------------------------------------------------
+
+
+def read_profile(path: str | Path) -> Profile:
+    """The engine's reading of a profile file (a run dir's profile.toml, a shipped profile)."""
+    with open(path, "rb") as handle:
+        raw = tomllib.load(handle)
+    return profile_from_dict(raw)
+
+
+def profile_from_dict(raw: Mapping[str, Any]) -> Profile:
+    """A profile cockpit already validated, read leniently: unknown keys are ignored,
+    missing ones defaulted, values converted to the field types; `grpo` is always set (its
+    defaults when the table is absent)."""
+    lora = raw.get("lora")
+    return Profile(
+        name=str(raw.get("name", "")),
+        description=str(raw.get("description", "")),
+        engine=str(raw.get("engine", "sft")),  # type: ignore[arg-type]
+        model=_section(ModelSection, raw.get("model"), name_or_path=""),
+        lora=None if lora is None else _section(LoraSection, lora),
+        data=_section(DataSection, raw.get("data")),
+        train=_section(TrainSection, raw.get("train")),
+        grpo=_section(GrpoSection, raw.get("grpo")),
+        env=_section(EnvSection, raw.get("env")),
+        hardware=_section(HardwareSection, raw.get("hardware")),
+    )
+
+
+def _section(cls: type, table: Any, **required: Any) -> Any:
+    """An instance of a section dataclass from a TOML table, converted to the field types;
+    `required` gives the blank value of each field without a default."""
+    if not isinstance(table, Mapping):
+        table = {}
+    defaults = cls(**required)
+    values = dict(required)
+    for f in fields(cls):
+        if f.name not in table:
+            continue
+        values[f.name] = _convert(table[f.name], getattr(defaults, f.name))
+    return cls(**values)
+
+
+def _convert(value: Any, default: Any) -> Any:
+    """Coerce a TOML value to the type of the field's default (lists become tuples)."""
+    if isinstance(value, list):
+        return tuple(str(item) for item in value)
+    if isinstance(default, bool):
+        return bool(value)
+    if isinstance(default, int) and not isinstance(value, bool) and isinstance(value, float):
+        return int(value)
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
