@@ -160,7 +160,7 @@ def _run_doctor(args: argparse.Namespace) -> int:
 
 
 def _run_estimate(args: argparse.Namespace) -> int:
-    from cockpit.profile_store import find_profile
+    from cockpit.profiles.store import find_profile
     from cockpit.vram.cli import EXIT_INVALID, estimate_main
 
     path = find_profile(args.profile)

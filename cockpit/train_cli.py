@@ -62,7 +62,7 @@ def train_main(
 
 
 def _start(profile: str | None, force: bool, console: Console) -> RunDir | None:
-    from cockpit.profile_store import find_profile
+    from cockpit.profiles.store import find_profile
 
     path = find_profile(profile) if profile else None
     if path is None:

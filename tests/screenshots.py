@@ -27,7 +27,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from cockpit.app import CockpitApp
-from cockpit.profile_store import CONFIG_DIR_ENV
+from cockpit.profiles.store import CONFIG_DIR_ENV
 from cockpit.runs.store import RUNS_DIR_ENV
 from tests.fixtures.logs import write_failed_run_log
 from tests.ui.cockpit_snapshot_app import make_app

@@ -11,7 +11,7 @@ def profile_models() -> tuple[ModelSize, ...]:
     Profiles that do not load and models the catalog does not know are left out: the
     Profiles place and `cockpit estimate` report those; here they would only be noise.
     """
-    from cockpit.profile_store import list_profiles, load_profile_file
+    from cockpit.profiles.store import list_profiles, load_profile_file
     from cockpit.vram.specs import UnknownModel, resolve_model
 
     sizes: dict[str, ModelSize] = {}

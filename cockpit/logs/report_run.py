@@ -172,8 +172,8 @@ def verdict(s: RunSummary, scan: LogScan) -> str:
 
 
 def _profile(run: RunDir) -> tuple[Profile | None, str]:
-    from cockpit.profile_store import load_profile_file
-    from cockpit.profile_validate import describe_problems
+    from cockpit.profiles.store import load_profile_file
+    from cockpit.profiles.validate import describe_problems
 
     if not run.profile_file.is_file():
         return None, "no frozen profile.toml in the run directory"

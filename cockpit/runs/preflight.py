@@ -16,8 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cockpit.profile_rules import grpo_batch_rule
-from cockpit.profile_store import load_profile_file, resolve_data_path
+from cockpit.profiles.rules import grpo_batch_rule
+from cockpit.profiles.store import (
+    LoadedProfile,
+    ProfileSource,
+    loaded_profile,
+    resolve_data_path,
+)
 from engines.profile_schema import TINY_DEMO_MODEL, Profile
 
 EXIT_OK, EXIT_INVALID, EXIT_WONT_FIT = 0, 2, 4
@@ -53,6 +58,8 @@ class Preflight:
     processes: int = 1
     """Training processes: > 1 launches through accelerate."""
     python: str = field(default_factory=lambda: sys.executable)
+    loaded: LoadedProfile | None = field(default=None, repr=False, compare=False)
+    """The file as read for this check: the run is created from it, not from a new read."""
 
     @property
     def ok(self) -> bool:
@@ -81,16 +88,17 @@ class PreflightError(Exception):
 
 
 def preflight(
-    profile_path: str | os.PathLike[str],
+    source: ProfileSource,
     *,
     force: bool = False,
     gpu_sizes_gib: Sequence[float] | None = None,
 ) -> Preflight:
-    """Check a profile before spawning; `gpu_sizes_gib` None detects the GPUs (NVML)."""
-    path = Path(profile_path)
-    loaded = load_profile_file(path)
+    """Check a profile (a file, or one already loaded) before spawning; `gpu_sizes_gib`
+    None detects the GPUs (NVML)."""
+    loaded = loaded_profile(source)
+    path = loaded.path
     if loaded.profile is None:
-        return Preflight(path, None, tuple(_profile_refusals(loaded)))
+        return Preflight(path, None, tuple(_profile_refusals(loaded)), loaded=loaded)
     profile = loaded.profile
     gpus = tuple(detect_gpu_sizes() if gpu_sizes_gib is None else gpu_sizes_gib)
     refusals, notes = [], [str(p) for p in loaded.problems]  # a warning says "warning: …"
@@ -102,11 +110,11 @@ def preflight(
     refusals += gpu_refusals + _grpo_refusals(profile, processes)
     verdict, vram = _vram(profile, gpus, force, notes)
     return Preflight(
-        path, profile, tuple(refusals + vram), tuple(notes), verdict, processes, python
+        path, profile, tuple(refusals + vram), tuple(notes), verdict, processes, python, loaded
     )
 
 
-def _profile_refusals(loaded) -> list[Refusal]:
+def _profile_refusals(loaded: LoadedProfile) -> list[Refusal]:
     if loaded.error:
         return [Refusal("", loaded.error, "fix the file so it reads as TOML")]
     errors = [p for p in loaded.problems if p.severity == "error"]

@@ -26,8 +26,8 @@ from typing import Any
 import tomli_w
 
 from cockpit.paths import RUNS_DIR_ENV, file_in_the_way, runs_root
-from cockpit.profile_store import load_profile_file, resolve_data_path
-from cockpit.profile_validate import describe_problems
+from cockpit.profiles.store import ProfileSource, loaded_profile, resolve_data_path
+from cockpit.profiles.validate import describe_problems
 from cockpit.runs.procs import process_alive, valid_pid
 from cockpit.runs.reaper import UNRECORDED_NOTE
 from cockpit.runs.runjson import SCHEMA_VERSION, RunMetaError, read_meta, write_meta
@@ -87,23 +87,24 @@ class RunDir:
 
 
 def create_run(
-    profile_path: str | os.PathLike[str], *, root: Path | None = None, now: float | None = None
+    source: ProfileSource, *, root: Path | None = None, now: float | None = None
 ) -> RunDir:
-    """A new run directory holding the frozen profile and run.json; raises RunStoreError."""
-    loaded = load_profile_file(profile_path)
+    """A new run directory holding the frozen profile (of a file, or one already loaded) and
+    run.json; raises RunStoreError."""
+    loaded = loaded_profile(source)
     if loaded.profile is None or loaded.raw is None:
         raise RunStoreError(loaded.error or describe_problems(loaded.problems))
     root = runs_root() if root is None else root
     now = time.time() if now is None else now
-    raw = frozen_profile_raw(loaded.raw, loaded.profile, Path(profile_path))
+    raw = frozen_profile_raw(loaded.raw, loaded.profile, loaded.path)
     meta = {
         "version": SCHEMA_VERSION,
         "profile": loaded.profile.name,
         "engine": loaded.profile.engine,
-        "profile_source": str(Path(profile_path).resolve()),
+        "profile_source": str(loaded.path.resolve()),
         "created": now,
     }
-    header = f"# Frozen copy of {Path(profile_path).resolve()} for this run.\n\n"
+    header = f"# Frozen copy of {loaded.path.resolve()} for this run.\n\n"
     try:
         root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".creating-", dir=root))

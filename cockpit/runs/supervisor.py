@@ -137,7 +137,7 @@ def start_run(
     check = checked or preflight(profile_path, force=force, gpu_sizes_gib=gpu_sizes_gib)
     if not check.ok:
         raise PreflightError(check)
-    run = create_run(profile_path, root=root)
+    run = create_run(check.loaded or profile_path, root=root)  # what was checked, not a re-read
     _launch(run, check, resume=False, module=engine_module)
     return run
 

@@ -20,7 +20,7 @@ from textual.widgets import ContentSwitcher, OptionList
 from textual.worker import Worker, WorkerState
 
 from cockpit.hardware.snapshot import MachineSnapshot
-from cockpit.profile_store import ProfileEntry, list_profiles
+from cockpit.profiles.store import ProfileEntry, list_profiles
 from cockpit.runs.status import RunSummary
 from cockpit.runs.store import EventFolds, RunDir, list_runs, summarize_dir
 from cockpit.screens.run_actions import RunActions

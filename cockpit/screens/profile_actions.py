@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from textual.content import Content
 from textual.widgets import Static
 
-from cockpit.profile_store import (
+from cockpit.profiles.store import (
     ProfileError,
     delete_profile,
     duplicate_profile,

@@ -19,14 +19,7 @@ from textual.content import Content
 from textual.widgets import Input, Label, OptionList, Select, Static
 
 from cockpit.hardware.snapshot import MachineSnapshot
-from cockpit.profile_store import list_profiles, load_profile_file
-from cockpit.profile_validate import parse_profile
-from cockpit.screens.places import PLACES
-from cockpit.screens.profile_actions import ProfileFileActions
-from cockpit.widgets.estimate_pane import EstimatePane
-from cockpit.widgets.profile_form import ProfileForm
-from cockpit.widgets.profile_list import ListedProfile, ProfileList, display_path
-from cockpit.widgets.profile_plan import (
+from cockpit.profiles.plan import (
     PRESET_GIB,
     Assessment,
     Card,
@@ -35,6 +28,13 @@ from cockpit.widgets.profile_plan import (
     detected_card,
     preset_card,
 )
+from cockpit.profiles.store import list_profiles, load_profile_file
+from cockpit.profiles.validate import parse_profile
+from cockpit.screens.places import PLACES
+from cockpit.screens.profile_actions import ProfileFileActions
+from cockpit.widgets.estimate_pane import EstimatePane
+from cockpit.widgets.profile_form import ProfileForm
+from cockpit.widgets.profile_list import ListedProfile, ProfileList, display_path
 
 ROOMY_WIDTH = 160
 """From this many columns the list stays beside an open profile's form and estimate."""

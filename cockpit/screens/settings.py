@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 def _profile_names() -> list[str]:
-    from cockpit.profile_store import list_profiles
+    from cockpit.profiles.store import list_profiles
 
     try:
         return sorted({entry.name for entry in list_profiles()})

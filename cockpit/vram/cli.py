@@ -41,8 +41,8 @@ def estimate_main(
     path: str, gpu_gib: float | None, trace: bool, as_json: bool, out: TextIO | None = None
 ) -> int:
     """Load, estimate and print one profile; returns the exit code."""
-    from cockpit.profile_store import load_profile_file
-    from cockpit.profile_validate import describe_problems
+    from cockpit.profiles.store import load_profile_file
+    from cockpit.profiles.validate import describe_problems
 
     out = out or sys.stdout
     if gpu_gib is not None and not (math.isfinite(gpu_gib) and gpu_gib > 0):

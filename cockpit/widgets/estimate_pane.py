@@ -1,6 +1,6 @@
 """The estimate beside the profile form: verdict, stacked bar, terms, totals, suggestions.
 
-It shows an `Assessment` (cockpit.widgets.profile_plan): the estimate of the profile as
+It shows an `Assessment` (cockpit.profiles.plan): the estimate of the profile as
 it stands in the form, or why there is none (invalid values, an unknown model) in the
 words of the validator or the estimator. Suggestions are a list; the screen applies the
 highlighted one.
@@ -16,18 +16,17 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from cockpit.widgets.profile_list import badge
-from cockpit.widgets.profile_plan import VERDICT_STYLES
+from cockpit.widgets.profile_list import badge, verdict_style
 from cockpit.widgets.vram_bar import VramBar, term_colours
 
 if TYPE_CHECKING:
+    from cockpit.profiles.plan import Assessment
     from cockpit.vram.estimate import Estimate, Suggestion
-    from cockpit.widgets.profile_plan import Assessment
 
 
 def verdict_badge(verdict: str) -> Content:
     """``▐TIGHT▌`` in the verdict's colour, reversed so it stands out."""
-    return badge(verdict.upper(), VERDICT_STYLES.get(verdict, "$text-muted"))
+    return badge(verdict.upper(), verdict_style(verdict))
 
 
 def headline(assessment: Assessment) -> Content:
@@ -92,7 +91,7 @@ def about(result: Estimate) -> Content:
 
 
 def suggestion_prompt(suggestion: Suggestion) -> Content:
-    style = VERDICT_STYLES.get(suggestion.verdict, "$text-muted")
+    style = verdict_style(suggestion.verdict)
     return Content.assemble(
         suggestion.change,
         "\n  → ",

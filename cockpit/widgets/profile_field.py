@@ -20,8 +20,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch
 
-from cockpit.profile_validate import Problem, show_value
-from cockpit.widgets.profile_fields import ABSENT, FieldSpec, from_text, to_text
+from cockpit.profiles.fields import ABSENT, FieldSpec, from_text, to_text
+from cockpit.profiles.validate import Problem, show_value
 
 
 class _Invalid:

@@ -20,9 +20,9 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static, Switch
 
-from cockpit.profile_validate import Problem
+from cockpit.profiles.fields import ABSENT, FIELD_BY_KEY, FIELDS, get_value, set_value
+from cockpit.profiles.validate import Problem
 from cockpit.widgets.profile_field import FieldRow, problem_text
-from cockpit.widgets.profile_fields import ABSENT, FIELD_BY_KEY, FIELDS, get_value, set_value
 from engines.profile_schema import SECTIONS
 
 _CHANGES = (Input.Changed, Select.Changed, Switch.Changed)

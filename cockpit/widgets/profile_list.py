@@ -14,8 +14,8 @@ from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from cockpit.profile_store import LoadedProfile, ProfileEntry, is_shipped
-from cockpit.widgets.profile_plan import Assessment
+from cockpit.profiles.plan import Assessment
+from cockpit.profiles.store import LoadedProfile, ProfileEntry, is_shipped
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,18 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+VERDICT_STYLES: dict[str, str] = {
+    "fits": "$success",
+    "tight": "$warning",
+    "won't fit": "$error",
+}
+
+
+def verdict_style(verdict: str) -> str:
+    """Colour of a verdict; anything else (no GPU, invalid, unknown model) is muted."""
+    return VERDICT_STYLES.get(verdict, "$text-muted")
+
+
 def badge(verdict: str, style: str) -> Content:
     """``▐tight▌``: the verdict as a coloured pill (no leading blank, which SVG drops)."""
     return Content.assemble(("▐", style), (verdict, f"bold reverse {style}"), ("▌", style))
@@ -56,7 +68,7 @@ def entry_prompt(item: ListedProfile) -> Content:
     return Content.assemble(
         (item.name, "bold"),
         "\n",
-        badge(assessment.verdict, assessment.style),
+        badge(assessment.verdict, verdict_style(assessment.verdict)),
         " ",
         (detail, "$text-muted"),
     )

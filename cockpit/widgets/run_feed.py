@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cockpit.profile_store import load_profile_file
+from cockpit.profiles.store import load_profile_file
 from cockpit.runs.store import RunDir, output_tail
 from cockpit.runs.watcher import RunUpdate, RunWatcher
 from cockpit.screens.run_endings import unsettled

@@ -15,9 +15,9 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from cockpit.profile_store import ProfileEntry
+from cockpit.profiles.store import ProfileEntry
 from cockpit.screens.run_launch_check import LaunchCheck
-from cockpit.widgets.profile_plan import VERDICT_STYLES
+from cockpit.widgets.profile_list import verdict_style
 
 
 def _key(key: str, what: str) -> Content:
@@ -71,7 +71,7 @@ def verdict_content(check: LaunchCheck) -> Content:
             Content.styled("VRAM: no GPU detected, nothing to check against", "$text-muted")
         )
     elif verdict:
-        style = VERDICT_STYLES.get(verdict, "$text-muted")
+        style = verdict_style(verdict)
         card = f" on a {check.gpu_gib:.1f} GiB GPU" if check.gpu_gib else ""
         lines.append(Content.assemble("VRAM: ", (verdict, f"bold {style}"), card))
     if check.stack_error:

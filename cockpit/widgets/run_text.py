@@ -16,7 +16,7 @@ from cockpit.runs.follow import format_duration
 from cockpit.runs.status import RunSummary
 from cockpit.runs.watcher import RunUpdate, StepPoint
 from cockpit.screens.run_endings import cause, next_steps
-from cockpit.widgets.profile_plan import VERDICT_STYLES
+from cockpit.widgets.profile_list import verdict_style
 from cockpit.widgets.run_feed import RunEstimate
 from cockpit.widgets.run_list import status_content
 
@@ -110,7 +110,7 @@ def _estimate_part(estimate: RunEstimate) -> Content:
     result = estimate.result
     if result is None:
         return Content.styled(estimate.note or "no estimate", "$text-muted")
-    style = VERDICT_STYLES.get(result.verdict, "$text-muted")
+    style = verdict_style(result.verdict)
     card = f" of {result.gpu_gib:g} GiB" if result.gpu_gib else ""
     text = f"estimate {result.total_gib:.2f} GiB{card} "
     return Content.assemble(text, (f"({result.verdict})", style))

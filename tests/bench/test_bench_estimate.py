@@ -15,7 +15,7 @@ from pathlib import Path
 
 import tomli_w
 
-from cockpit.profile_validate import profile_to_raw
+from cockpit.profiles.validate import profile_to_raw
 from cockpit.vram.estimate import estimate
 from cockpit.vram.trace_client import trace_estimate
 from engines.profile_schema import LoraSection, ModelSection, Profile, TrainSection

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.profile_store import CONFIG_DIR_ENV
+from cockpit.profiles.store import CONFIG_DIR_ENV
 from cockpit.runs.store import RUNS_DIR_ENV
 from tests.bench.soak_runs import write_finished
 from tests.bench.test_bench_tui import _app_pid, _cpu_seconds

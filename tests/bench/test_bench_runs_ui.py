@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from cockpit.profile_store import CONFIG_DIR_ENV
+from cockpit.profiles.store import CONFIG_DIR_ENV
 from cockpit.runs.runjson import read_meta
 from cockpit.runs.store import RUNS_DIR_ENV, list_runs
 from cockpit.runs.supervisor import ENGINE_MODULE_ENV, start_run

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.profile_store import CONFIG_DIR_ENV, list_profiles, load_profile_file
+from cockpit.profiles.store import CONFIG_DIR_ENV, list_profiles, load_profile_file
 from tests.e2e.tmux import Tmux
 
 COCKPIT = str(Path(sys.executable).parent / "cockpit")

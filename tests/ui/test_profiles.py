@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 
 from cockpit.app import CockpitApp
-from cockpit.profile_store import CONFIG_DIR_ENV, load_profile_file, shipped_profiles_dir
+from cockpit.profiles.store import CONFIG_DIR_ENV, load_profile_file, shipped_profiles_dir
 from cockpit.vram.estimate import estimate
 from cockpit.widgets.estimate_pane import EstimatePane
 from cockpit.widgets.profile_field import FieldRow

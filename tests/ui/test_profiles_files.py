@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Select
 
-from cockpit.profile_store import CONFIG_DIR_ENV, ProfileSaveError, shipped_profiles_dir
+from cockpit.profiles.store import CONFIG_DIR_ENV, ProfileSaveError, shipped_profiles_dir
 from cockpit.screens.profile_dialogs import ConfirmDialog, NameDialog, UnsavedDialog
 from cockpit.widgets.profile_form import ProfileForm
 from cockpit.widgets.profile_list import ProfileList

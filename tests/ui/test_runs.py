@@ -19,7 +19,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from cockpit.profile_store import CONFIG_DIR_ENV
+from cockpit.profiles.store import CONFIG_DIR_ENV
 from cockpit.runs.runjson import read_meta
 from cockpit.runs.store import RUNS_DIR_ENV, list_runs, runs_root
 from cockpit.runs.supervisor import ENGINE_MODULE_ENV, start_run

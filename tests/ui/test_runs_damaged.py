@@ -16,7 +16,7 @@ import pytest
 from textual.app import App
 from textual.pilot import Pilot
 
-from cockpit.profile_store import CONFIG_DIR_ENV
+from cockpit.profiles.store import CONFIG_DIR_ENV
 from cockpit.runs.store import RUNS_DIR_ENV
 from cockpit.widgets.run_list import RunList
 from cockpit.widgets.run_view import RunView

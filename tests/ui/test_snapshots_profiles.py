@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from cockpit.profile_store import CONFIG_DIR_ENV
+from cockpit.profiles.store import CONFIG_DIR_ENV
 from tests.ui.cockpit_snapshot_app import make_app
 from tests.ui.conftest import settle
 from tests.ui.test_profiles import QLORA_3B, open_profile, type_into

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from cockpit.profile_store import CONFIG_DIR_ENV
+from cockpit.profiles.store import CONFIG_DIR_ENV
 from cockpit.runs.store import RUNS_DIR_ENV
 from cockpit.widgets.run_list import RunList
 from cockpit.widgets.run_view import RunView

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cockpit.doctor.profile_models import profile_models
-from cockpit.profile_store import CONFIG_DIR_ENV
+from cockpit.profiles.store import CONFIG_DIR_ENV
 
 
 def _profile(path, name, model):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.profile_store import load_profile_file
+from cockpit.profiles.store import load_profile_file
 from engines.protocol import TINY_LLAMA_ID, read_events
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.profile_store import load_profile_file
+from cockpit.profiles.store import load_profile_file
 from engines.profile_schema import (
     DEFAULT_FORMAT_PATTERN,
     LoraSection,

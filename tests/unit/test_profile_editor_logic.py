@@ -4,7 +4,7 @@ and which card a profile is judged on."""
 from __future__ import annotations
 
 from cockpit.hardware.snapshot import GIB, GpuSnapshot, MachineSnapshot, NvmlStatus
-from cockpit.widgets.profile_fields import (
+from cockpit.profiles.fields import (
     ABSENT,
     FIELD_BY_KEY,
     FIELDS,
@@ -13,7 +13,7 @@ from cockpit.widgets.profile_fields import (
     set_value,
     to_text,
 )
-from cockpit.widgets.profile_plan import NO_CARD, assess, card_for, detected_card, preset_card
+from cockpit.profiles.plan import NO_CARD, assess, card_for, detected_card, preset_card
 from cockpit.widgets.vram_bar import bar_line, scale_line
 from engines.profile_schema import HardwareSection, ModelSection, Profile
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.profile_store import (
+from cockpit.profiles.store import (
     DEFAULT_PROFILE,
     load_profile_file,
     resolve_data_path,

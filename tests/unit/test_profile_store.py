@@ -15,8 +15,8 @@ import tomli_w
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cockpit import profile_store
-from cockpit.profile_store import (
+from cockpit.profiles import store as profile_store
+from cockpit.profiles.store import (
     DEFAULT_PROFILE,
     ProfileError,
     ProfileSaveError,
@@ -434,7 +434,7 @@ def test_an_absolute_data_path_is_kept(tmp_path):
 
 
 def test_the_store_imports_neither_textual_nor_the_gpu_stack():
-    code = "import sys, json, cockpit.profile_store; print(json.dumps(sorted(sys.modules)))"
+    code = "import sys, json, cockpit.profiles.store; print(json.dumps(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = {m.split(".")[0] for m in json.loads(out.stdout)}
     assert not loaded & {"textual", "torch", "transformers", "peft", "trl", "pynvml", "psutil"}

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cockpit.profile_rules import RULES
-from cockpit.profile_validate import (
+from cockpit.profiles.rules import RULES
+from cockpit.profiles.validate import (
     MISSING,
     Problem,
     describe_problems,

@@ -17,7 +17,7 @@ import pytest
 
 from cockpit.doctor.finding import Finding
 from cockpit.logs.report import build_report
-from cockpit.profile_store import load_profile_file
+from cockpit.profiles.store import load_profile_file
 from cockpit.report_cli import report_main
 from cockpit.runs.runjson import update_meta
 from cockpit.runs.store import RunDir, create_run

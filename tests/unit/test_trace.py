@@ -20,7 +20,7 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("peft")
 
-from cockpit.profile_validate import profile_to_raw
+from cockpit.profiles.validate import profile_to_raw
 from cockpit.vram.activations import saved_logit_bytes
 from cockpit.vram.catalog import lookup
 from cockpit.vram.estimate import estimate

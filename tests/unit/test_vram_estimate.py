@@ -218,7 +218,7 @@ def test_notes_explain_what_was_assumed() -> None:
 
 
 def test_the_shipped_profiles_all_estimate() -> None:
-    from cockpit.profile_store import load_profile_file
+    from cockpit.profiles.store import load_profile_file
 
     paths = sorted(Path(__file__).resolve().parents[2].joinpath("profiles").glob("*.toml"))
     assert paths

@@ -36,8 +36,8 @@ import tomli_w
 
 from cockpit.atomic import write_atomic
 from cockpit.paths import CONFIG_DIR_ENV, file_in_the_way, shipped_profiles_dir, user_profiles_dir
-from cockpit.profile_files import read_profile_text, toml_error_message, unserialisable
-from cockpit.profile_validate import Problem, parse_profile, profile_to_raw
+from cockpit.profiles.files import read_profile_text, toml_error_message, unserialisable
+from cockpit.profiles.validate import Problem, parse_profile, profile_to_raw
 from engines.profile_schema import SECTIONS, TINY_DEMO_MODEL, ModelSection, Profile, table_keys
 
 if sys.version_info >= (3, 11):
@@ -106,6 +106,15 @@ def load_profile_file(path: str | os.PathLike[str]) -> LoadedProfile:
         return LoadedProfile(path, None, None, [], f"{path}: nested too deeply to be a profile")
     profile, problems = parse_profile(raw, source=str(path))
     return LoadedProfile(path, raw, profile, problems, None)
+
+
+ProfileSource = str | os.PathLike[str] | LoadedProfile
+"""A profile file's path, or the file already loaded (the launch path loads it once)."""
+
+
+def loaded_profile(source: ProfileSource) -> LoadedProfile:
+    """`source` itself when it is already loaded, else the file it names, read now."""
+    return source if isinstance(source, LoadedProfile) else load_profile_file(source)
 
 
 # -- writing --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Which card a profile is planned for, and its estimate there, as the Profiles place shows it.
+"""Which card a profile is planned for, and its estimate there (the Profiles place, the CLI).
 
 The card is the detected GPU (the largest, when there are several), a size the user
 picked, or the profile's own ``[hardware] gpu_memory_gib`` when that is set (> 0): a
@@ -12,21 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cockpit.hardware.snapshot import GIB, MachineSnapshot, largest_gpu
-from cockpit.profile_store import LoadedProfile
-from cockpit.profile_validate import Problem
+from cockpit.profiles.store import LoadedProfile
+from cockpit.profiles.validate import Problem
 from cockpit.vram.estimate import Estimate, estimate
 from cockpit.vram.specs import UnknownModel
 from engines.profile_schema import Profile
 
 PRESET_GIB: tuple[float, ...] = (4, 6, 8, 10, 12, 16, 24, 32, 40, 48, 80)
 """Card sizes offered in "plan for" besides the detected one."""
-
-VERDICT_STYLES: dict[str, str] = {
-    "fits": "$success",
-    "tight": "$warning",
-    "won't fit": "$error",
-}
-"""Colour of each verdict; anything else (no GPU, invalid, unknown model) is muted."""
 
 
 @dataclass(frozen=True)
@@ -52,10 +45,6 @@ class Assessment:
     estimate: Estimate | None = None
     message: str = ""
     """Why there is no estimate (the file's error, the first problem, the estimator's word)."""
-
-    @property
-    def style(self) -> str:
-        return VERDICT_STYLES.get(self.verdict, "$text-muted")
 
 
 def detected_card(snapshot: MachineSnapshot | None) -> Card:

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-from cockpit.profile_rules import RULES, allowed_keys, grpo_batch_rule, unknown_key_hint
+from cockpit.profiles.rules import RULES, allowed_keys, grpo_batch_rule, unknown_key_hint
 from engines.profile_schema import SECTION_TYPES, SECTIONS, GrpoSection, Profile
 
 Severity = Literal["error", "warning"]

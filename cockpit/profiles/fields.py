@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, Literal, get_args, get_origin
 
-from cockpit.profile_validate import show_value
+from cockpit.profiles.validate import show_value
 from engines.profile_schema import SECTION_TYPES, SECTIONS, TOP_KEYS, Profile
 
 Kind = Literal["text", "int", "float", "choice", "flag", "names", "gpus"]
