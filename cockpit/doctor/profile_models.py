@@ -12,7 +12,8 @@ def profile_models() -> tuple[ModelSize, ...]:
     Profiles place and `cockpit estimate` report those; here they would only be noise.
     """
     from cockpit.profiles.store import list_profiles, load_profile_file
-    from cockpit.vram.specs import UnknownModel, resolve_model
+    from cockpit.vram.resolve import resolve_model
+    from cockpit.vram.specs import UnknownModel
 
     sizes: dict[str, ModelSize] = {}
     for entry in list_profiles():

@@ -121,7 +121,8 @@ def environment_findings(python: str | None, profile: Profile | None) -> list[Fi
     """The doctor's findings, its resources check sized for the run's model."""
     from cockpit.doctor.context import ModelSize
     from cockpit.doctor.runner import run_doctor
-    from cockpit.vram.specs import UnknownModel, resolve_model
+    from cockpit.vram.resolve import resolve_model
+    from cockpit.vram.specs import UnknownModel
 
     models: tuple[ModelSize, ...] = ()
     if profile is not None:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from cockpit.hardware.snapshot import GIB, MachineSnapshot, largest_gpu
 from cockpit.profiles.store import LoadedProfile
 from cockpit.profiles.validate import Problem
-from cockpit.vram.estimate import Estimate, estimate
+from cockpit.vram.analytic import Estimate
+from cockpit.vram.estimate import estimate
 from cockpit.vram.specs import UnknownModel
 from engines.profile_schema import Profile
 

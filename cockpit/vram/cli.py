@@ -13,7 +13,8 @@ import sys
 from typing import Any, TextIO
 
 from cockpit.termsafe import safe
-from cockpit.vram.estimate import Estimate, estimate
+from cockpit.vram.analytic import Estimate
+from cockpit.vram.estimate import estimate
 from cockpit.vram.specs import UnknownModel
 from cockpit.vram.terms import GIB
 

@@ -1,166 +1,20 @@
-"""The analytic VRAM estimate of a training profile, its verdict and its JSON form.
+"""`estimate(profile, gpu_gib)`: the VRAM estimate of a profile, with suggestions when tight.
 
-Pure arithmetic over the model spec and the profile (no torch), fast enough to rerun on
-every keystroke. The terms add up to what `torch.cuda.max_memory_allocated` would report
-(`peak_allocated`); the allocator's cache gives `peak_reserved`, and the CUDA context
-gives what nvidia-smi shows (`total`). The verdict compares `total` with the usable
-memory (the card, or `hardware.gpu_memory_gib`, minus `hardware.reserve_gib`):
-"fits" below 90 % of it, "tight" from 90 % to 100 %, "won't fit" above. With no card
-known (no GPU detected and no size given) the verdict is "no GPU".
+The entry point of `cockpit.vram`: resolves the model, plans the step, runs the analytic
+estimate (`cockpit.vram.analytic`) and, for a tight or failing profile, asks
+`cockpit.vram.suggest` for the edits that make it fit. Pure Python, no torch.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from typing import Any, Literal
 
-from cockpit.vram.lora import lora_params
-from cockpit.vram.plan import DEFAULT_STACK, Plan, Stack, make_plan
-from cockpit.vram.specs import ResolvedModel, resolve_model
-from cockpit.vram.terms import (
-    GIB,
-    Term,
-    overhead_terms,
-    reference_term,
-    step_terms,
-    trainable_terms,
-    weight_terms,
-)
+from cockpit.vram.analytic import Estimate, estimate_plan, planned_gpu
+from cockpit.vram.plan import DEFAULT_STACK, Stack, make_plan
+from cockpit.vram.resolve import resolve_model
+from cockpit.vram.specs import ResolvedModel
+from cockpit.vram.suggest import suggestions
 from engines.profile_schema import Profile
-
-TIGHT_FROM = 0.90
-"""Share of the usable memory from which a profile is "tight" rather than "fits"."""
-
-Verdict = Literal["fits", "tight", "won't fit", "no GPU"]
-VERDICTS: tuple[str, ...] = ("fits", "tight", "won't fit", "no GPU")
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """A concrete profile edit and the estimate it leads to."""
-
-    change: str
-    """For people: "batch_size 4 → 1, grad_accum 4 → 16 (same effective batch)"."""
-    edits: dict[str, Any]
-    """Dotted profile keys -> new values, ready to apply to a raw profile dict."""
-    total_gib: float
-    verdict: Verdict
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "change": self.change,
-            "total_gib": round(self.total_gib, 3),
-            "verdict": self.verdict,
-            "edits": dict(self.edits),
-        }
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """The estimate of one profile on one card."""
-
-    model: ResolvedModel
-    terms: tuple[Term, ...]
-    gpu_gib: float | None
-    usable_gib: float | None
-    verdict: Verdict
-    trainable_params: int
-    tokens: int
-    """Tokens in one training forward pass (batch x sequence)."""
-    backend: str
-    suggestions: tuple[Suggestion, ...] = ()
-    notes: tuple[str, ...] = ()
-
-    def _sum(self, *skip: str) -> float:
-        return sum(t.bytes for t in self.terms if t.name not in skip) / GIB
-
-    @property
-    def peak_allocated_gib(self) -> float:
-        return self._sum("allocator", "cuda_context")
-
-    @property
-    def peak_reserved_gib(self) -> float:
-        return self._sum("cuda_context")
-
-    @property
-    def total_gib(self) -> float:
-        return self._sum()
-
-    @property
-    def fits(self) -> bool:
-        """True for "fits" and "tight": the step fits in the usable memory."""
-        return self.verdict in ("fits", "tight")
-
-    def breakdown(self) -> dict[str, float]:
-        """Term name -> GiB, in the order of a training step."""
-        return {t.name: round(t.gib, 4) for t in self.terms}
-
-    def to_json(self) -> dict[str, Any]:
-        """The `cockpit estimate --json` object."""
-        return {
-            "total_gib": round(self.total_gib, 3),
-            "peak_allocated_gib": round(self.peak_allocated_gib, 3),
-            "peak_reserved_gib": round(self.peak_reserved_gib, 3),
-            "gpu_gib": self.gpu_gib,
-            "usable_gib": None if self.usable_gib is None else round(self.usable_gib, 3),
-            "fits": self.fits,
-            "verdict": self.verdict,
-            "breakdown": self.breakdown(),
-            "suggestions": [s.to_json() for s in self.suggestions],
-            "model": self.model.to_json(),
-            "backend": self.backend,
-            "trainable_params": self.trainable_params,
-            "tokens": self.tokens,
-            "notes": list(self.notes),
-        }
-
-
-def verdict_for(total_gib: float, usable_gib: float | None) -> Verdict:
-    """Fits below 90 % of the usable memory, tight up to 100 %, won't fit above."""
-    if usable_gib is None:
-        return "no GPU"
-    if total_gib > usable_gib:
-        return "won't fit"
-    return "tight" if total_gib >= TIGHT_FROM * usable_gib else "fits"
-
-
-def planned_gpu(profile: Profile, gpu_gib: float | None) -> tuple[float | None, float | None]:
-    """(card GiB, usable GiB): `gpu_gib`, else hardware.gpu_memory_gib when > 0, else none."""
-    card = gpu_gib if gpu_gib else (profile.hardware.gpu_memory_gib or None)
-    if card is None:
-        return None, None
-    return card, max(card - profile.hardware.reserve_gib, 0.0)
-
-
-def estimate_plan(
-    plan: Plan,
-    model: ResolvedModel,
-    usable: tuple[float | None, float | None],
-) -> Estimate:
-    """The estimate (no suggestions) of an already resolved plan."""
-    lora = plan.profile.lora
-    trainable = plan.spec.params if lora is None else lora_params(plan.spec, lora)
-    terms = [
-        *weight_terms(plan),
-        *trainable_terms(plan, trainable),
-        *step_terms(plan),
-        reference_term(plan),
-    ]
-    allocated = sum(t.bytes for t in terms)
-    terms += overhead_terms(plan, allocated)
-    total = sum(t.bytes for t in terms) / GIB
-    return Estimate(
-        model=model,
-        terms=tuple(terms),
-        gpu_gib=usable[0],
-        usable_gib=usable[1],
-        verdict=verdict_for(total, usable[1]),
-        trainable_params=trainable,
-        tokens=plan.tokens,
-        backend=plan.backend,
-        notes=plan.notes,
-    )
 
 
 def estimate(
@@ -180,8 +34,6 @@ def estimate(
     plan = make_plan(profile, resolved.spec, stack)
     result = estimate_plan(plan, resolved, planned_gpu(profile, gpu_gib))
     if suggest and result.verdict in ("tight", "won't fit"):
-        from cockpit.vram.suggest import suggestions
-
         result = dataclasses.replace(
             result, suggestions=tuple(suggestions(profile, result, gpu_gib, stack))
         )

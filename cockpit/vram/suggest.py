@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from cockpit.vram.estimate import Estimate, Suggestion, estimate_plan, planned_gpu
+from cockpit.vram.analytic import Estimate, Suggestion, estimate_plan, planned_gpu
 from cockpit.vram.plan import Stack, make_plan
 from engines.profile_schema import LoraSection, Profile
 

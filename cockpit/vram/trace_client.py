@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.doctor.isolated import run_isolated
-from cockpit.vram.specs import UnknownModel, resolve_model
+from cockpit.vram.resolve import resolve_model
+from cockpit.vram.specs import UnknownModel
 
 if sys.version_info >= (3, 11):
     import tomllib

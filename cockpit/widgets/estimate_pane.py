@@ -21,7 +21,7 @@ from cockpit.widgets.vram_bar import VramBar, term_colours
 
 if TYPE_CHECKING:
     from cockpit.profiles.plan import Assessment
-    from cockpit.vram.estimate import Estimate, Suggestion
+    from cockpit.vram.analytic import Estimate, Suggestion
 
 
 def verdict_badge(verdict: str) -> Content:

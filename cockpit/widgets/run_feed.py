@@ -16,7 +16,8 @@ from cockpit.profiles.store import load_profile_file
 from cockpit.runs.store import RunDir, output_tail
 from cockpit.runs.watcher import RunUpdate, RunWatcher
 from cockpit.screens.run_endings import unsettled
-from cockpit.vram.estimate import Estimate, estimate
+from cockpit.vram.analytic import Estimate
+from cockpit.vram.estimate import estimate
 
 TAIL_LINES = 8
 

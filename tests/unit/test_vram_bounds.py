@@ -19,7 +19,8 @@ import pytest
 from cockpit.vram.catalog import entries
 from cockpit.vram.lora import lora_params, matrix_shapes
 from cockpit.vram.plan import make_plan
-from cockpit.vram.specs import UnknownModel, resolve_model, spec_from_config
+from cockpit.vram.resolve import resolve_model
+from cockpit.vram.specs import UnknownModel, spec_from_config
 from cockpit.vram.terms import _EIGHT_BIT_MIN, _param_shapes, optimizer_bytes
 from engines.profile_schema import LoraSection, ModelSection, Profile, TrainSection
 

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cockpit.vram.estimate import TIGHT_FROM, estimate, verdict_for
+from cockpit.vram.analytic import TIGHT_FROM, verdict_for
+from cockpit.vram.estimate import estimate
 from cockpit.vram.plan import Stack
 from engines.profile_schema import (
     GrpoSection,

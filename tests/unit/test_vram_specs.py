@@ -7,7 +7,8 @@ import json
 import pytest
 
 from cockpit.vram.catalog import close_matches, entries, lookup, model_key
-from cockpit.vram.specs import UnknownModel, resolve_model, spec_from_config
+from cockpit.vram.resolve import resolve_model
+from cockpit.vram.specs import UnknownModel, spec_from_config
 from engines.protocol import TINY_LLAMA_CONFIG, TINY_LLAMA_ID
 
 REQUIRED = [
