@@ -132,7 +132,7 @@ def served_cockpit(tui_args: list[str], scratch: Path) -> Iterator[tuple[str, Pa
         "COCKPIT_CACHE_DIR": str(scratch / "cache"),
     }
     log = scratch / "serve.log"
-    command = [sys.executable, "-m", "cockpit.serve", "--port", str(port), *tui_args]
+    command = [sys.executable, "-m", "cockpit.cli.serve", "--port", str(port), *tui_args]
     with log.open("wb") as out:
         proc = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True

@@ -98,7 +98,7 @@ def within(what: str, call: Callable[[], T], deadline_s: float = DEADLINE_S) -> 
 
 def run_cli(argv: Sequence[str], deadline_s: float = DEADLINE_S) -> Outcome:
     """`cockpit ARGV` through `cockpit.cli.main`, `within` the deadline."""
-    from cockpit.cli import main
+    from cockpit.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
 

@@ -8,21 +8,32 @@ and tried against the full signatures. Entries are tried in catalog order, so th
 (most specific) cause wins a line, and a cause is reported once per region rather than
 once per traceback line.
 
-A file is scanned in chunks, so memory stays flat however large the log is.
+Failures no cause explains (tracebacks, killed processes, fatal error lines) are found
+the same way: their first lines hold keywords too, and only while one is being read (or
+watched for a few hundred lines after) are the lines in between decoded one by one
+(`cockpit.knowledge.unrecognized`). Call :meth:`ChunkScanner.finish` at the end of the
+data: a failure is settled only once it is known whether the log went on after it.
+
+A file is scanned in chunks, so memory stays flat however large the log is; a UTF-16
+file is turned into UTF-8 chunk by chunk on the way in.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import cache
 
 from cockpit.knowledge.catalog import Entry, entries
-from cockpit.logs.text import decode
+from cockpit.knowledge.findings import Failure, Match
+from cockpit.knowledge.unrecognized import VERSION_ANCHORS, FailureTracker
+from cockpit.logs.text import decode, detect_encoding, utf8_reader
 from cockpit.redact import redact
 from engines.protocol import open_regular
+
+__all__ = ["ChunkScanner", "Failure", "Match", "normalise", "scan_file", "scan_lines", "scan_text"]
 
 REGION_LINES = 30
 """A cause seen again within this many lines belongs to the same finding."""
@@ -38,20 +49,25 @@ _PREFIX = re.compile(
     r"|(?:INFO|WARNING|WARN|ERROR|DEBUG|CRITICAL)\s*[:|-]?\s*"
     r"))+"
 )
-
-
-@dataclass(frozen=True)
-class Match:
-    """A known cause found at a line of a log."""
-
-    id: str
-    title: str
-    severity: str
-    line: int
-    """1-based line number in the scanned text."""
-    excerpt: str
-    """The matching line, normalised and redacted."""
-    fix: str
+FAILURE_ANCHORS = (
+    "traceback (most recent call",
+    "error",
+    "exception",
+    "killed",
+    "segmentation fault",
+    "core dumped",
+    "aborted",
+    "illegal instruction",
+    "terminate called",
+    "*** sig",
+    "exitcode",
+    "exit code",
+    "exit status",
+    "return code",
+    "died with",
+    "cublas_status",
+)
+"""Lowered words that start a failure the catalog may not know (and version lines)."""
 
 
 def normalise(line: str) -> list[str]:
@@ -64,6 +80,7 @@ def normalise(line: str) -> list[str]:
 def _anchors(catalog: tuple[Entry, ...]) -> tuple[bytes, ...]:
     """The fewest keywords such that every keyword contains one of them."""
     words = {word for entry in catalog for word in entry.keywords}
+    words.update(FAILURE_ANCHORS, VERSION_ANCHORS)
     return tuple(sorted(w.encode() for w in words if not any(o != w and o in w for o in words)))
 
 
@@ -107,38 +124,95 @@ def _excerpt(piece: str) -> str:
 
 
 class ChunkScanner:
-    """Finds known causes in a log fed as consecutive byte chunks.
+    """Finds known causes and unrecognized errors in a log fed as consecutive byte chunks.
 
     Chunks should end at a line break (a line cut in two is matched as two pieces);
-    `first_line` is the 1-based number of the chunk's first line.
+    `first_line` is the 1-based number of the chunk's first line. Given a catalog of its
+    own (a few entries, in tests), it reports only those causes: a failure outside a
+    partial catalog is not "unrecognized".
     """
 
     def __init__(self, catalog: tuple[Entry, ...] | None = None) -> None:
         self.catalog = entries() if catalog is None else catalog
+        self.unrecognized = catalog is None
         self._find = _finder(self.catalog)
         self._last_seen: dict[str, int] = {}
+        self._failures = FailureTracker()
+        self._last_chunk: tuple[bytes, int] = (b"", 1)
+        """The last chunk fed and its first line: the log's last line is counted from it
+        only when needed (counting every chunk's lines would cost a pass over it)."""
 
     def feed(self, chunk: bytes, first_line: int) -> list[Match]:
-        """The new findings in `chunk`, in line order."""
+        """The new findings in `chunk`, in line order (failures settled by it included)."""
         lowered = chunk.lower()
+        starts = self._candidates(lowered)
         found: list[Match] = []
-        line, counted_to, previous_start = first_line, 0, -1
+        line, counted_to, cursor, index = first_line, 0, 0, 0
+        while cursor < len(chunk):
+            while index < len(starts) and starts[index] < cursor:
+                index += 1
+            if self._failures.active:
+                start = cursor  # a failure is being read: every line counts
+            elif index < len(starts):
+                start = starts[index]
+            else:
+                break
+            line += lowered.count(b"\n", counted_to, start)
+            counted_to = start
+            end = lowered.find(b"\n", start)
+            end = len(chunk) if end < 0 else end
+            candidate = index < len(starts) and starts[index] == start
+            found.extend(self._line(chunk[start:end], line, candidate))
+            cursor = end + 1
+        self._last_chunk = (chunk, first_line)
+        return sorted(found, key=lambda match: match.line)
+
+    def finish(self) -> list[Match]:
+        """The failures still unsettled at the end of the data (call once, at the end)."""
+        chunk, first_line = self._last_chunk
+        self._last_chunk = (b"", first_line)
+        return self._failures.finish(first_line + chunk.count(b"\n") - chunk.endswith(b"\n"))
+
+    def peek(self, chunk: bytes = b"", first_line: int = 0) -> list[Match]:
+        """What `feed(chunk)` and then `finish()` would add, leaving this scanner as it is
+        (a viewer's unfinished last line, and failures not settled yet)."""
+        other = self.copy()
+        found = other.feed(chunk, first_line) if chunk else []
+        return sorted(found + other.finish(), key=lambda match: match.line)
+
+    def copy(self) -> ChunkScanner:
+        """An independent scanner in this one's state."""
+        other = copy.copy(self)
+        other._last_seen = dict(self._last_seen)
+        other._failures = self._failures.copy()
+        return other
+
+    def _candidates(self, lowered: bytes) -> list[int]:
+        """The start offsets of lines holding an anchor, in order, each once."""
+        starts: list[int] = []
         for pos in sorted(self._find(lowered)):
             start = lowered.rfind(b"\n", 0, pos) + 1
-            if start == previous_start:
-                continue
-            line += lowered.count(b"\n", counted_to, start)
-            counted_to = previous_start = start
-            end = lowered.find(b"\n", pos)
-            found.extend(self._line(chunk[start : None if end < 0 else end], line))
+            if not starts or starts[-1] != start:
+                starts.append(start)
+        return starts
+
+    def _line(self, raw: bytes, number: int, candidate: bool) -> list[Match]:
+        text = decode(raw)
+        found: list[Match] = []
+        if candidate:
+            found = self._known(text, number)
+            self._failures.note_versions(text)
+        if self.unrecognized:
+            found += self._failures.line(text, number)
         return found
 
-    def _line(self, raw: bytes, number: int) -> list[Match]:
+    def _known(self, text: str, number: int) -> list[Match]:
         found: list[Match] = []
-        for piece in normalise(decode(raw)):
+        for piece in normalise(text):
             entry = _cause(piece, self.catalog)
             if entry is None:
                 continue
+            self._failures.known(number, entry.severity)
             previous = self._last_seen.get(entry.id)
             self._last_seen[entry.id] = number
             if previous is not None and number - previous <= REGION_LINES:
@@ -150,8 +224,10 @@ class ChunkScanner:
 
 
 def scan_bytes(data: bytes, catalog: tuple[Entry, ...] | None = None) -> list[Match]:
-    """Known causes in a whole log held in memory."""
-    return ChunkScanner(catalog).feed(data.replace(b"\r\n", b"\n"), 1)
+    """Known causes and unrecognized errors in a whole log held in memory."""
+    scanner = ChunkScanner(catalog)
+    found = scanner.feed(data.replace(b"\r\n", b"\n"), 1)
+    return sorted(found + scanner.finish(), key=lambda match: match.line)
 
 
 def scan_text(text: str, catalog: tuple[Entry, ...] | None = None) -> list[Match]:
@@ -187,13 +263,16 @@ def iter_chunks(handle, chunk_bytes: int = CHUNK_BYTES) -> Iterable[bytes]:
 def scan_file(
     path: str | os.PathLike[str], catalog: tuple[Entry, ...] | None = None
 ) -> list[Match]:
-    """Known causes in the log at `path`, read in chunks; raises OSError if unreadable, or
-    not a regular file (a FIFO or a device would hang the scan or never end)."""
+    """Known causes and unrecognized errors in the log at `path` (UTF-8, a legacy code
+    page or UTF-16), read in chunks; raises OSError if unreadable, or not a regular file
+    (a FIFO or a device would hang the scan or never end)."""
     scanner = ChunkScanner(catalog)
     found: list[Match] = []
     line = 1
     with open_regular(path) as handle:
-        for chunk in iter_chunks(handle):
+        encoding = detect_encoding(handle.read(8192))
+        handle.seek(0)
+        for chunk in iter_chunks(utf8_reader(handle, encoding)):
             found.extend(scanner.feed(chunk, line))
             line += chunk.count(b"\n")
-    return found
+    return sorted(found + scanner.finish(), key=lambda match: match.line)

@@ -6,6 +6,10 @@ need, what happened when, which known error it hit and how to retry. A report is
 from whatever is there: a missing events.jsonl, a truncated line, no output.log or a
 binary log each become a sentence saying what is missing, never an exception.
 
+A failure no catalog cause explains is a finding too (``unrecognized_error``): the report
+says what failed (exception, raising package, the user's frame, what to search for) and
+shows the log's last lines beside it. A UTF-16 log (Windows PowerShell) reads like any.
+
 Every line written is redacted (`cockpit.redact`) except text from cockpit's
 own shipped catalog, which holds no secrets and which the redactor would mangle
 (`tokenizer.pad_token = tokenizer.eos_token` looks like a token assignment to it).
@@ -25,7 +29,7 @@ from cockpit import __version__
 from cockpit.doctor.finding import GLYPHS, Finding
 from cockpit.knowledge.catalog import by_id
 from cockpit.knowledge.matcher import Match, scan_file
-from cockpit.logs.text import decode, display_line, looks_binary
+from cockpit.logs.text import decode, detect_encoding, display_line, looks_binary, to_utf8
 from cockpit.redact import redact
 from cockpit.runs.status import iso_time
 from cockpit.runs.store import RunDir
@@ -147,9 +151,11 @@ def tail_lines(path: Path, lines: int = TAIL_LINES) -> list[str]:
     """The last lines of a log as a terminal shows them (progress-bar redraws collapsed)."""
     try:
         with open_regular(path) as handle:
+            encoding = detect_encoding(handle.read(8192))
             size = handle.seek(0, os.SEEK_END)
-            handle.seek(max(size - _TAIL_BYTES, 0))
-            data = handle.read()
+            start = max(size - _TAIL_BYTES, 0)
+            handle.seek(start - start % encoding.unit)
+            data = to_utf8(handle.read(), encoding)
     except OSError:
         return []
     shown = [display_line(decode(line)).rstrip() for line in data.split(b"\n")]
@@ -192,6 +198,10 @@ def findings_section(scan: LogScan, doctor: Sequence[Finding] | None) -> list[st
     if len(scan.matches) > MAX_FINDINGS:
         more = len(scan.matches) - MAX_FINDINGS
         lines += [f"{more} more; `cockpit explain {scan.path}` lists them all."]
+    errors = [m for m in scan.matches if m.severity == "error"]
+    if scan.tail and errors and all(m.failure is not None for m in errors):
+        lines += ["No known cause explains it; the log ended with these lines:", ""]
+        lines += code_block("\n".join(scan.tail))
     return lines
 
 
@@ -201,7 +211,10 @@ def _finding(number: int, match: Match, statuses: dict[str, str]) -> list[str]:
     lines += [f"line {match.line}:", "", *code_block(match.excerpt), ""]
     if entry is not None:
         lines += [Shipped(line) for line in entry.explanation.splitlines()] + [""]
-    lines += ["Fix:", "", *code_block(match.fix, shipped=True), ""]
+    if match.failure is not None:
+        rows = match.failure.summary()
+        lines += [f"- {label}: {table_cell(value, 400)}" for label, value in rows] + [""]
+    lines += ["Fix:", "", *code_block(match.fix, shipped=match.failure is None), ""]
     if entry is not None and entry.doctor:
         from cockpit.doctor.checks import TITLES
 
@@ -216,7 +229,7 @@ def fix_first(scan: LogScan | None, doctor: Sequence[Finding] | None, log: Path)
     if errors:
         first = errors[0]
         head = f"Before retrying, fix the first error found, {first.title} (`{first.id}`):"
-        return [head, "", *code_block(first.fix, shipped=True)]
+        return [head, "", *code_block(first.fix, shipped=first.failure is None)]
     failed = [f for f in doctor or () if f.status == "fail" and f.fix]
     if failed:
         head = f"Before retrying, fix the doctor's first failure, {failed[0].title}:"

@@ -7,6 +7,13 @@ only reads the file, :meth:`LogFile.apply` updates the index (call it from one t
 
 Following copes with what happens to logs: appends, truncation (``> log``), rotation
 (the path now names a new file) and deletion (what was read stays on screen).
+
+A UTF-16 file (Windows PowerShell's ``>`` and ``Tee-Object``) is read in place: the index
+holds offsets into the file itself, line breaks are found on code-unit boundaries, and
+each slice is turned into UTF-8 as it is read, for the scanner and for display. Reading in
+place rather than transcoding into a temporary copy once keeps following, rotation and
+search working on the real file, costs no disk (a log may be hundreds of MB), and adds no
+file to clean up.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cockpit.knowledge.matcher import ChunkScanner, Match
-from cockpit.logs.text import decode, looks_binary
+from cockpit.logs.text import UTF8, Encoding, decode, detect_encoding, looks_binary, to_utf8
 from engines.protocol import NotRegularFileError, open_regular_fd
 
 CHUNK_BYTES = 4 * 1024 * 1024
@@ -28,7 +35,21 @@ MAX_LINE_BYTES = 64 * 1024
 _NEWLINE = re.compile(b"\n")
 
 
-def _rest_of_line(fd: int, data: bytes, offset: int, block: int) -> bytes:
+def line_ends(data: bytes, encoding: Encoding) -> list[int]:
+    """Offsets just past each line break in `data` (which starts on a code-unit boundary)."""
+    if not encoding.wide:
+        return [m.end() for m in _NEWLINE.finditer(data)]
+    pattern = re.escape(encoding.newline)
+    return [m.end() for m in re.finditer(pattern, data) if m.start() % 2 == 0]
+
+
+def _has_break(data: bytes, encoding: Encoding) -> bool:
+    if not encoding.wide:
+        return b"\n" in data
+    return bool(line_ends(data, encoding))
+
+
+def _rest_of_line(fd: int, data: bytes, offset: int, block: int, encoding: Encoding) -> bytes:
     """`data` extended up to and including the next line break (or the end of the file)."""
     pieces = [data]
     while True:
@@ -37,9 +58,21 @@ def _rest_of_line(fd: int, data: bytes, offset: int, block: int) -> bytes:
             break
         pieces.append(more)
         offset += len(more)
-        if b"\n" in more:
+        if _has_break(more, encoding):
             break
     return b"".join(pieces)
+
+
+def _aligned_find(data: bytes, wanted: bytes, base: int, unit: int, backwards: bool = False) -> int:
+    """The first (or last) hit of `wanted` in `data` (read from file offset `base`) that
+    starts on a code-unit boundary, or -1."""
+    hit = data.rfind(wanted) if backwards else data.find(wanted)
+    while hit >= 0 and (base + hit) % unit:
+        if backwards:
+            hit = data.rfind(wanted, 0, hit + len(wanted) - 1)
+        else:
+            hit = data.find(wanted, hit + 1)
+    return hit
 
 
 class LogOpenError(Exception):
@@ -59,6 +92,9 @@ class Chunk:
     """Byte offset just past what was read: beyond `end` only by an unfinished last line."""
     line_starts: array
     findings: list[Match] = field(default_factory=list)
+    scanner: ChunkScanner | None = None
+    """The scanner as it stands after this slice (a copy: the tail and failures not
+    settled yet are judged from it on the applying thread)."""
 
 
 def open_error(path: Path, exc: OSError) -> LogOpenError:
@@ -93,15 +129,21 @@ class LogFile:
         self._fd, self._inode = fd, (info.st_dev, info.st_ino)
         self.size = info.st_size
         self.deleted = False
-        self.binary = looks_binary(os.pread(fd, 8192, 0))
+        head = os.pread(fd, 8192, 0)
+        self.encoding = detect_encoding(head) if head else UTF8
+        """UTF-8 (or a legacy code page, decoded per line) or UTF-16, from the first bytes."""
+        self.binary = looks_binary(head)
         self.line_starts = array("q", [0])
         """Start offset of every line; the last one starts the unfinished tail."""
         self._scanned_to = 0
         """Bytes read by the index, an unfinished last line (no line break yet) included."""
         self.findings: list[Match] = []
         self.tail_findings: list[Match] = []
-        """Findings of the unfinished last line (redone as it grows)."""
+        """Findings of the unfinished last line and failures not settled yet (a traceback
+        at the end may still turn out handled): redone as the file grows."""
         self._scanner = ChunkScanner()
+        self._settled = self._scanner
+        """The scanner's state after the last applied slice."""
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -134,7 +176,8 @@ class LogFile:
 
     @property
     def all_findings(self) -> list[Match]:
-        return self.findings + self.tail_findings
+        """Every finding so far, in line order."""
+        return sorted(self.findings + self.tail_findings, key=lambda match: match.line)
 
     def next_chunk(self, max_bytes: int = CHUNK_BYTES) -> Chunk:
         """Index the whole lines of the next slice (reads only; may run in another thread).
@@ -142,16 +185,19 @@ class LogFile:
         A single line longer than `max_bytes` is read on until its end. Raises OSError if
         the file was closed meanwhile.
         """
-        generation, fd, start = self.generation, self._fd, self.indexed_to
+        generation, fd, start, encoding = self.generation, self._fd, self.indexed_to, self.encoding
         first_line = len(self.line_starts)
-        data = os.pread(fd, max_bytes, start)
-        if data and b"\n" not in data:
-            data = _rest_of_line(fd, data, start + len(data), max_bytes)
-        cut = data.rfind(b"\n") + 1
+        block = max(max_bytes - max_bytes % encoding.unit, encoding.unit)
+        data = os.pread(fd, block, start)
+        if data and not _has_break(data, encoding):
+            data = _rest_of_line(fd, data, start + len(data), block, encoding)
+        ends = line_ends(data, encoding)
+        cut = ends[-1] if ends else 0
         body = data[:cut]
-        starts = array("q", (start + m.end() for m in _NEWLINE.finditer(body)))
-        findings = self._scanner.feed(body, first_line) if body else []
-        return Chunk(generation, start, start + cut, start + len(data), starts, findings)
+        starts = array("q", (start + end for end in ends))
+        findings = self._scanner.feed(to_utf8(body, encoding), first_line) if body else []
+        snapshot = self._scanner.copy()
+        return Chunk(generation, start, start + cut, start + len(data), starts, findings, snapshot)
 
     def apply(self, chunk: Chunk) -> bool:
         """Add an indexed chunk; False if it no longer fits (the file was reset meanwhile)."""
@@ -159,6 +205,8 @@ class LogFile:
             return False
         self.line_starts.extend(chunk.line_starts)
         self.findings.extend(chunk.findings)
+        if chunk.scanner is not None:
+            self._settled = chunk.scanner
         self._scanned_to = max(self._scanned_to, chunk.scanned_to)
         self._scan_tail()
         return True
@@ -171,27 +219,30 @@ class LogFile:
                 break  # only an unfinished tail is left (or nothing, the file shrank)
 
     def _scan_tail(self) -> None:
-        """Scan the unfinished last line; whole lines not indexed yet are left to the index."""
-        self.tail_findings = []
-        if self.size <= self.indexed_to:
-            return
-        raw = os.pread(self._fd, min(self.size - self.indexed_to, MAX_LINE_BYTES), self.indexed_to)
-        if b"\n" not in raw:
-            scanner = ChunkScanner(self._scanner.catalog)
-            self.tail_findings = scanner.feed(raw, len(self.line_starts))
+        """Scan the unfinished last line, with the failures not settled yet; whole lines not
+        indexed yet are left to the index."""
+        raw = b""
+        if self.size > self.indexed_to:
+            length = min(self.size - self.indexed_to, MAX_LINE_BYTES)
+            raw = os.pread(self._fd, length, self.indexed_to)
+            raw = b"" if _has_break(raw, self.encoding) else to_utf8(raw, self.encoding)
+        self.tail_findings = self._settled.peek(raw, len(self.line_starts))
 
     def line_bytes(self, index: int) -> tuple[bytes, int]:
-        """Raw bytes of line `index` (at most MAX_LINE_BYTES) and its full length."""
+        """Bytes of line `index` (at most MAX_LINE_BYTES of the file, as UTF-8 when the file
+        is UTF-16) and its full length in the file."""
         if index < 0 or index >= self.line_count:
             return b"", 0
+        unit = self.encoding.unit
         start = self.line_starts[index]
-        end = self.line_starts[index + 1] - 1 if index + 1 < len(self.line_starts) else self.size
+        has_next = index + 1 < len(self.line_starts)
+        end = self.line_starts[index + 1] - unit if has_next else self.size
         length = max(end - start, 0)
         try:
             data = os.pread(self._fd, min(length, MAX_LINE_BYTES), start)
         except OSError:
             return b"", length
-        return data.rstrip(b"\r"), length
+        return to_utf8(data, self.encoding).rstrip(b"\r"), length
 
     def line(self, index: int) -> str:
         """Decoded text of line `index` (cut at MAX_LINE_BYTES)."""
@@ -225,9 +276,9 @@ class LogFile:
     def find(self, needle: str, from_line: int, backwards: bool = False) -> int | None:
         """The next (or previous) line after `from_line` containing `needle`.
 
-        Searched on the raw bytes in chunks, ignoring ASCII case.
+        Searched on the raw bytes in chunks (in the file's encoding), ignoring ASCII case.
         """
-        wanted = needle.encode("utf-8").lower()
+        wanted = needle.encode(self.encoding.name, errors="replace").lower()
         if not wanted or self.line_count == 0:
             return None
         if backwards:
@@ -235,7 +286,7 @@ class LogFile:
         offset = self._start_of(from_line + 1)
         while offset < self.size:
             data = os.pread(self._fd, CHUNK_BYTES + len(wanted), offset).lower()
-            hit = data.find(wanted)
+            hit = _aligned_find(data, wanted, offset, self.encoding.unit)
             if hit >= 0:
                 return bisect_right(self.line_starts, offset + hit) - 1
             if not data:
@@ -247,7 +298,8 @@ class LogFile:
         end = self._start_of(min(from_line, self.line_count))
         while end > 0:
             start = max(end - CHUNK_BYTES, 0)
-            hit = os.pread(self._fd, end - start, start).lower().rfind(wanted)
+            data = os.pread(self._fd, end - start, start).lower()
+            hit = _aligned_find(data, wanted, start, self.encoding.unit, backwards=True)
             if hit >= 0:
                 return bisect_right(self.line_starts, start + hit) - 1
             # `end` starts a line, so no match crosses it; overlap only the cut at `start`.

@@ -1,7 +1,9 @@
 """The panel under the log: the finding at the cursor in full, or a summary of them all.
 
 Fixes are plain text (never markup), so commands with brackets such as
-``pip install "unsloth[cu124]"`` read exactly as they must be typed.
+``pip install "unsloth[cu124]"`` read exactly as they must be typed. An unrecognized
+error has no catalog explanation: the panel shows what failed instead (exception, the
+package that raised it, the user's frame, what to search for).
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class LogFindingPanel(VerticalScroll, can_focus=False):
             )
         )
         explanation = entry.explanation if entry else ""
+        if finding.failure is not None:
+            explanation = "\n".join(f"{k}: {v}" for k, v in finding.failure.summary())
         doctor = (
             f"\nRelated doctor checks: {', '.join(entry.doctor)} (press 2)"
             if entry and entry.doctor
@@ -70,7 +74,7 @@ def _summary(log: LogFile | None) -> Content:
         state = "so far" if not log.complete else f"in {log.line_count:,} lines"
         return Content.assemble(("No known problems ", "$success"), state, ".")
     lines: list[str | tuple[str, str]] = [
-        (f"{len(findings)} known problem{'s' * (len(findings) != 1)}", "bold"),
+        (f"{len(findings)} problem{'s' * (len(findings) != 1)}", "bold"),
         " — ] next, [ previous, x findings only\n",
     ]
     for match in findings[:SUMMARY_LIMIT]:

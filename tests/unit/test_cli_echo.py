@@ -12,10 +12,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from cockpit.runs.follow import follow
+from cockpit.cli.follow import follow
+from cockpit.cli.train import runs_main
 from cockpit.runs.runjson import write_meta
 from cockpit.runs.watcher import RunWatcher
-from cockpit.train_cli import runs_main
 from engines.protocol import EventWriter
 
 pytest_plugins = ["tests.runs_fixtures"]

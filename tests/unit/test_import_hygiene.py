@@ -29,7 +29,7 @@ def _top_level(modules: set[str]) -> set[str]:
 def test_the_tui_imports_no_gpu_stack():
     loaded = _top_level(
         _modules_after(
-            "import cockpit.cli, cockpit.app\n"
+            "import cockpit.cli.main, cockpit.app\n"
             "from cockpit.hardware.sampler import open_sampler\n"
             "open_sampler('rtx3050-4gb').sample()"
         )
@@ -47,12 +47,12 @@ def test_the_tui_imports_no_gpu_stack():
         "cockpit.profiles.store",
         "cockpit.profiles.validate",
         "cockpit.vram.estimate",
-        "cockpit.profiles_cli",
+        "cockpit.cli.profiles",
         "cockpit.knowledge.matcher",
         "cockpit.knowledge.explain",
         "cockpit.logs.source",
         "cockpit.logs.report",
-        "cockpit.report_cli",
+        "cockpit.cli.report",
     ],
 )
 def test_core_logic_imports_no_textual(module):
@@ -62,7 +62,7 @@ def test_core_logic_imports_no_textual(module):
 
 
 def test_cli_startup_imports_neither_textual_nor_gpu_stack():
-    loaded = _top_level(_modules_after("import cockpit.cli"))
+    loaded = _top_level(_modules_after("import cockpit.cli.main"))
     assert "textual" not in loaded and not loaded & set(GPU_STACK)
 
 

@@ -27,7 +27,7 @@ def _top_level_after(imports: str) -> set[str]:
         "cockpit.runs.supervisor",
         "cockpit.runs.watcher",
         "cockpit.runs.preflight",
-        "cockpit.train_cli",
+        "cockpit.cli.train",
     ],
 )
 def test_runs_modules_import_neither_textual_nor_the_gpu_stack(module):

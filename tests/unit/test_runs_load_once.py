@@ -10,10 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from cockpit.cli.train import train_main
 from cockpit.profiles import store as profile_store
 from cockpit.runs.supervisor import start_run
 from cockpit.screens.run_launch_check import check_launch
-from cockpit.train_cli import train_main
 from tests.runs_helpers import TINY
 
 pytest_plugins = ["tests.runs_fixtures"]

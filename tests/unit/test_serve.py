@@ -14,8 +14,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from cockpit import __version__, serve
-from cockpit.cli import build_parser
+from cockpit import __version__
+from cockpit.cli import serve
+from cockpit.cli.parser import build_parser
 
 KEY = "s3cret-Key_0123456789abcdef"
 

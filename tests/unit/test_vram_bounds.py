@@ -163,7 +163,7 @@ def test_gpu_gib_must_be_a_finite_positive_number(tmp_path, value) -> None:
 
 
 def test_estimate_main_refuses_a_non_finite_card_too(tmp_path, capsys) -> None:
-    from cockpit.vram.cli import estimate_main
+    from cockpit.cli.estimate import estimate_main
 
     assert estimate_main(str(_model_profile(tmp_path, "2")), float("nan"), False, True) == 2
     assert "--gpu-gib must be a finite number > 0" in capsys.readouterr().err

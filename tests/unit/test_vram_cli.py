@@ -8,7 +8,8 @@ import json
 import pytest
 import tomli_w
 
-from cockpit.vram import cli, trace_client
+from cockpit.cli import estimate as cli
+from cockpit.vram import trace_client
 from cockpit.vram.trace_client import TraceFailed, TraceResult
 
 SEED = {

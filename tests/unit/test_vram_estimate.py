@@ -264,7 +264,7 @@ def test_any_valid_profile_estimates_without_crashing(
     "module",
     [
         "cockpit.vram.estimate",
-        "cockpit.vram.cli",
+        "cockpit.cli.estimate",
         "cockpit.vram.trace_client",
         "cockpit.vram.references",
     ],
