@@ -1,5 +1,5 @@
 """`python -m cockpit` is the same as the `cockpit` command."""
 
-from cockpit.cli import main
+from cockpit.cli.main import main
 
 raise SystemExit(main())

@@ -38,6 +38,21 @@ def _card(gpu_gib: float | None, profile: Any) -> float | None:
     return detected_gpu_gib()
 
 
+def estimate_named(ref: str, gpu_gib: float | None, trace: bool, as_json: bool) -> int:
+    """`cockpit estimate REF`: a profile file or a listed profile's name, estimated."""
+    from cockpit.profiles.store import find_profile
+
+    path = find_profile(ref)
+    if path is None:
+        print(
+            f"cockpit estimate: no profile file or listed profile named {ref!r}"
+            " (`cockpit profiles` lists them)",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    return estimate_main(str(path), gpu_gib, trace, as_json)
+
+
 def estimate_main(
     path: str, gpu_gib: float | None, trace: bool, as_json: bool, out: TextIO | None = None
 ) -> int:

@@ -1,7 +1,7 @@
 """Follow a run in the terminal (`cockpit train` without --detach): one live progress line.
 
 Rich, not textual: this is the headless twin of the Launch place. It only watches (through
-`RunWatcher`); Ctrl-C handling and the final report belong to `cockpit.train_cli`. What the
+`RunWatcher`); Ctrl-C handling and the final report belong to `cockpit.cli.train`. What the
 engine wrote (messages, paths) is echoed through `echo`: secrets redacted as the TUI does,
 control characters escaped, Rich markup inert.
 """
@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 
 from cockpit.redact import redact
-from cockpit.runs.status import RunSummary
+from cockpit.runs.status import RunSummary, format_duration
 from cockpit.runs.watcher import RunUpdate, RunWatcher
 from cockpit.termsafe import safe
 
@@ -24,18 +24,6 @@ from cockpit.termsafe import safe
 def echo(text: object) -> str:
     """Untrusted text (engine messages, logs, paths, names) ready for `Console.print`."""
     return escape(safe(redact(str(text))))
-
-
-def format_duration(seconds: float | None) -> str:
-    """12 s → "12s", 75 s → "1:15", 3725 s → "1:02:05"; "—" when unknown."""
-    if seconds is None:
-        return "—"
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}:{minutes:02d}:{secs:02d}"
-    return f"{minutes}:{secs:02d}" if minutes else f"{secs}s"
 
 
 def _progress(console: Console) -> Progress:

@@ -6,10 +6,10 @@ import json
 import sys
 from typing import Any, TextIO
 
+from cockpit.cli.estimate import detected_gpu_gib
 from cockpit.profiles.store import list_profiles, load_profile_file
 from cockpit.profiles.validate import describe_problems
 from cockpit.termsafe import safe
-from cockpit.vram.cli import detected_gpu_gib
 from cockpit.vram.estimate import estimate
 from cockpit.vram.specs import UnknownModel
 

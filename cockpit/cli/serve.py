@@ -37,7 +37,7 @@ KEY_REFUSED = (
 # Python 3.10 has no -P: drop the current folder from sys.path before importing cockpit.
 _SAFE_MAIN = (
     "import os, sys; sys.path[:] = [p for p in sys.path if p not in ('', os.getcwd())]; "
-    "from cockpit.cli import main; sys.exit(main())"
+    "from cockpit.cli.main import main; sys.exit(main())"
 )
 
 
@@ -186,7 +186,7 @@ def _bind_message(host: str, port: int, error: OSError) -> str:
 
 def _tui_args_error(extra_args: Sequence[str]) -> str | None:
     """Why the TUI would refuse these options (checked once, not in every browser tab)."""
-    from cockpit.cli import build_parser
+    from cockpit.cli.parser import build_parser
     from cockpit.hardware.simulated import SIMULATED_MACHINES
 
     try:
@@ -297,7 +297,7 @@ def serve_main(host: str, port: int, extra_args: list[str]) -> int:
 
 def _main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m cockpit.serve",
+        prog="python -m cockpit.cli.serve",
         description="Serve cockpit in a browser; other options go to the TUI (--simulate NAME).",
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default 127.0.0.1)")

@@ -8,6 +8,7 @@ Ctrl-C), 1 failed or crashed (or the run could not be created or spawned), 2 ref
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from typing import Any, TextIO
@@ -15,10 +16,10 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.markup import escape
 
+from cockpit.cli.follow import echo, follow
 from cockpit.redact import redact
-from cockpit.runs.follow import echo, follow, format_duration
 from cockpit.runs.preflight import EXIT_INVALID, PreflightError, preflight
-from cockpit.runs.status import RunSummary, iso_time
+from cockpit.runs.status import RunSummary, format_duration, iso_time
 from cockpit.runs.store import RunDir, RunStoreError, list_runs, load_run, output_tail, runs_root
 from cockpit.runs.supervisor import resume_run, start_run, stop_run
 from cockpit.runs.watcher import RunWatcher
@@ -27,6 +28,26 @@ from cockpit.termsafe import safe, safe_line
 EXIT_FOR_STATUS = {"finished": 0, "stopped": 130}
 """Exit code of a followed run by final status; every other status exits 1."""
 _TAIL_LINES = 15
+
+
+def runs_command(args: argparse.Namespace) -> int:
+    """`cockpit train`, `runs` or `stop` as parsed; `train` without a profile starts the
+    settings' default_profile."""
+    if args.command == "runs":
+        return runs_main(args.json)
+    if args.command == "stop":
+        return stop_main(args.run_id)
+    if args.profile is None and args.resume is None:
+        from cockpit.settings import load_settings, settings_path
+
+        args.profile = load_settings()[0].default_profile
+        if not args.profile:
+            print(
+                f"cockpit train: give a PROFILE, or set default_profile in {settings_path()}",
+                file=sys.stderr,
+            )
+            return 2
+    return train_main(args.profile, detach=args.detach, force=args.force, resume=args.resume)
 
 
 def train_main(

@@ -33,30 +33,7 @@ def ordered(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: STATUS_ORDER[f.status])
 
 
-_STYLES = {"ok": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
-
-
 def summary(findings: list[Finding]) -> str:
     """ "2 fail · 3 warn · 14 ok · 2 skip" (statuses with no finding are left out)."""
     counts = {s: sum(f.status == s for f in findings) for s in STATUS_ORDER}
     return " · ".join(f"{n} {s}" for s, n in counts.items() if n)
-
-
-def print_findings(findings: list[Finding], file=None) -> None:
-    """Print findings for a terminal: glyph, title, detail, and the fix of anything not ok.
-
-    Colour only when the output is a terminal (and NO_COLOR is unset), so pipes and logs
-    stay plain.
-    """
-    from rich.console import Console
-    from rich.markup import escape
-
-    console = Console(file=file, highlight=False, soft_wrap=True)
-    for f in findings:
-        style = _STYLES[f.status]
-        console.print(f"[{style}]{GLYPHS[f.status]} {f.status:<4}[/] [bold]{escape(f.title)}[/]")
-        console.print(f"       {escape(f.detail)}")
-        if f.fix and f.status in ("fail", "warn"):
-            for line in f.fix.splitlines():
-                console.print(f"       [cyan]fix:[/] {escape(line)}")
-    console.print(f"\n{summary(findings)}")

@@ -27,9 +27,8 @@ from cockpit.logs.report import (
     scan_log,
 )
 from cockpit.logs.report_timeline import exit_text, timeline_section
-from cockpit.runs.follow import format_duration
 from cockpit.runs.runjson import RunMetaError, read_meta
-from cockpit.runs.status import RunSummary, iso_time
+from cockpit.runs.status import RunSummary, format_duration, iso_time
 from cockpit.runs.store import RunDir, summarize_dir
 from engines import protocol
 from engines.profile_schema import Profile

@@ -147,6 +147,18 @@ def iso_time(t: float | None) -> str | None:
         return None
 
 
+def format_duration(seconds: float | None) -> str:
+    """12 s → "12s", 75 s → "1:15", 3725 s → "1:02:05"; "—" when unknown."""
+    if seconds is None:
+        return "—"
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}" if minutes else f"{secs}s"
+
+
 def derive_status(
     meta: Mapping[str, Any], fold: EventFold, alive: bool | None, now: float | None = None
 ) -> tuple[Status, str]:

@@ -12,8 +12,7 @@ from textual.content import Content
 
 from cockpit.hardware.format import fmt_bytes
 from cockpit.hardware.snapshot import MachineSnapshot
-from cockpit.runs.follow import format_duration
-from cockpit.runs.status import RunSummary
+from cockpit.runs.status import RunSummary, format_duration
 from cockpit.runs.watcher import RunUpdate, StepPoint
 from cockpit.screens.run_endings import cause, next_steps
 from cockpit.widgets.profile_list import verdict_style

@@ -1,0 +1,106 @@
+"""The `cockpit` command line: its options and subcommands, and nothing they run.
+
+Kept apart from the commands so `cockpit serve` can check the options it passes on to each
+browser session against the same parser, without importing what the commands import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from cockpit import __version__
+from cockpit.settings import PLACES
+
+
+def _positive_float(text: str) -> float:
+    """A finite number > 0 (argparse shows the message; nan and inf are refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for `cockpit` and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="cockpit",
+        description="A terminal cockpit for fine-tuning LLMs on your own GPU.",
+    )
+    parser.add_argument("--version", action="version", version=f"cockpit {__version__}")
+    _add_tui_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    watch = sub.add_parser("watch", help="print the hardware snapshot headless")
+    watch.add_argument("--once", action="store_true", help="print one snapshot and exit")
+    watch.add_argument("--json", action="store_true", help="JSON instead of text lines")
+    watch.add_argument("--simulate", metavar="NAME", help="use a simulated GPU")
+    watch.add_argument("--interval", type=_positive_float, default=1.0, metavar="S")
+
+    doctor = sub.add_parser("doctor", help="check the Python/CUDA training stack")
+    doctor.add_argument("--json", action="store_true", help="findings as a JSON list")
+    doctor.add_argument(
+        "--python", metavar="PATH", help="check this interpreter's environment instead"
+    )
+    estimate = sub.add_parser(
+        "estimate", help="VRAM estimate and verdict of a profile (exit 0 fits, 3 tight, 4 no)"
+    )
+    estimate.add_argument("profile", help="a profile file or the name of a listed profile")
+    estimate.add_argument("--gpu-gib", type=_positive_float, metavar="N", help="plan for N GiB")
+    estimate.add_argument("--trace", action="store_true", help="also measure on the meta device")
+    estimate.add_argument("--json", action="store_true", help="the estimate as JSON")
+
+    train = sub.add_parser("train", help="pre-flight, start and follow a training run")
+    train.add_argument(
+        "profile",
+        nargs="?",
+        help="a profile file or listed name (default: settings default_profile)",
+    )
+    train.add_argument("--detach", action="store_true", help="start it and return at once")
+    train.add_argument("--force", action="store_true", help="start even if it won't fit")
+    train.add_argument("--resume", metavar="RUN_ID", help="resume a run from its last checkpoint")
+
+    runs = sub.add_parser("runs", help="list runs with their status")
+    runs.add_argument("--json", action="store_true", help="as a JSON list")
+
+    stop = sub.add_parser("stop", help="stop a run gracefully (checkpoint, then exit)")
+    stop.add_argument("run_id", metavar="RUN_ID", help="a run id (or a unique prefix)")
+
+    explain = sub.add_parser("explain", help="annotate a log with known errors and their fixes")
+    explain.add_argument("file", metavar="FILE", help="a log file (a run's output.log, any log)")
+    explain.add_argument("--json", action="store_true", help="findings as a JSON list")
+
+    report = sub.add_parser("report", help="write the post-mortem of a run or a log (Markdown)")
+    report.add_argument(
+        "target", metavar="RUN_ID|LOGFILE", help="a run id (or prefix), run directory or log"
+    )
+    report.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
+    report.add_argument("--python", metavar="PY", help="interpreter the doctor checks")
+
+    logs = sub.add_parser("logs", help="read a log (or a run's) in the Logs place, findings marked")
+    logs.add_argument("target", nargs="?", metavar="FILE|RUN_ID", help="default: the newest run")
+    logs.add_argument("--follow", action="store_true", help="keep showing what is appended")
+
+    profiles = sub.add_parser("profiles", help="list profiles with their verdict for the card")
+    profiles.add_argument("--gpu-gib", type=_positive_float, metavar="N", help="plan for N GiB")
+    profiles.add_argument("--json", action="store_true", help="as a JSON list")
+    serve = sub.add_parser("serve", help="the same cockpit in a browser tab (localhost only)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, metavar="N", help="port (default 8000)")
+    _add_tui_options(serve)
+    return parser
+
+
+def _add_tui_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--simulate", metavar="NAME", help="show a simulated GPU (demo)")
+    parser.add_argument("--python", metavar="PATH", help="training interpreter the Doctor checks")
+    parser.add_argument(
+        "--refresh",
+        type=_positive_float,
+        metavar="S",
+        help="hardware refresh interval in seconds (default: settings, else 1)",
+    )
+    parser.add_argument("--place", choices=PLACES, help="place to open (default: settings)")
