@@ -51,7 +51,7 @@ def report_target(target: str) -> RunDir | Path:
 
 def report_main(target: str, output: str | None, python: str | None) -> int:
     """Build the post-mortem of `target`; print it, or write it to `output`. The exit code."""
-    from cockpit.logs.report import build_report
+    from cockpit.report.build import build_report
 
     try:
         resolved = report_target(target)

@@ -51,7 +51,7 @@ def test_the_tui_imports_no_gpu_stack():
         "cockpit.knowledge.matcher",
         "cockpit.knowledge.explain",
         "cockpit.logs.source",
-        "cockpit.logs.report",
+        "cockpit.report.build",
         "cockpit.cli.report",
     ],
 )

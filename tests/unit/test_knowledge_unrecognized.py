@@ -17,7 +17,7 @@ import pytest
 from cockpit.knowledge.explain import explain_main
 from cockpit.knowledge.findings import UNRECOGNIZED, Match
 from cockpit.knowledge.matcher import ChunkScanner, scan_file, scan_lines
-from cockpit.logs.report import build_report
+from cockpit.report.build import build_report
 
 LOGS = Path(__file__).with_name("knowledge_logs")
 

@@ -13,9 +13,10 @@ import pytest
 
 from cockpit.knowledge.explain import explain_main
 from cockpit.knowledge.matcher import scan_file
-from cockpit.logs.report import build_report, tail_lines
 from cockpit.logs.source import LogFile
 from cockpit.logs.text import detect_encoding, looks_binary
+from cockpit.report.build import build_report
+from cockpit.report.log import tail_lines
 
 OOM = "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 7.62 GiB of which 1.06 GiB is free."
 POWERSHELL_LOG = [

@@ -17,8 +17,8 @@ import pytest
 
 from cockpit.cli.report import report_main
 from cockpit.doctor.finding import Finding
-from cockpit.logs.report import build_report
 from cockpit.profiles.store import load_profile_file
+from cockpit.report.build import build_report
 from cockpit.runs.runjson import update_meta
 from cockpit.runs.store import RunDir, create_run
 from cockpit.vram.estimate import estimate
@@ -280,7 +280,7 @@ def test_a_long_run_keeps_the_timeline_short(runs_dir, tmp_path):
 
 
 def test_the_report_modules_import_neither_textual_nor_the_gpu_stack():
-    code = "import sys, json, cockpit.cli.report, cockpit.logs.report_run\n"
+    code = "import sys, json, cockpit.cli.report, cockpit.report.run\n"
     code += "print(json.dumps(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = {name.split(".")[0] for name in json.loads(out.stdout)}

@@ -1,38 +1,25 @@
-"""The post-mortem of a failed run (or of any log) as Markdown, written in a second.
+"""The post-mortem of a log file, and the pieces a run's post-mortem shares with it: the
+known-error scan, the environment the doctor saw, the findings and what to fix first.
 
-Users in the seeds spent hours after a failed run writing this by hand: what the machine
-and environment were, what the run was set to do and how much memory it was expected to
-need, what happened when, which known error it hit and how to retry. A report is built
-from whatever is there: a missing events.jsonl, a truncated line, no output.log or a
-binary log each become a sentence saying what is missing, never an exception.
-
-A failure no catalog cause explains is a finding too (``unrecognized_error``): the report
-says what failed (exception, raising package, the user's frame, what to search for) and
-shows the log's last lines beside it. A UTF-16 log (Windows PowerShell) reads like any.
-
-Every line written is redacted (`cockpit.redact`) except text from cockpit's
-own shipped catalog, which holds no secrets and which the redactor would mangle
-(`tokenizer.pad_token = tokenizer.eos_token` looks like a token assignment to it).
+A log arrives in any state: missing, unreadable, empty, binary, UTF-16 (Windows
+PowerShell); each becomes a sentence saying so, never an exception. A failure no catalog
+cause explains is a finding too (``unrecognized_error``): the report says what failed and
+shows the log's last lines beside it.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cockpit import __version__
 from cockpit.doctor.finding import GLYPHS, Finding
 from cockpit.knowledge.catalog import by_id
 from cockpit.knowledge.matcher import Match, scan_file
 from cockpit.logs.text import decode, detect_encoding, display_line, looks_binary, to_utf8
-from cockpit.redact import redact
-from cockpit.runs.status import iso_time
-from cockpit.runs.store import RunDir
+from cockpit.report.markdown import Shipped, code_block, guarded, table_cell
 from engines.protocol import open_regular
 
 TAIL_LINES = 20
@@ -41,10 +28,6 @@ MAX_FINDINGS = 20
 """Known-error findings written in full; `cockpit explain` lists them all."""
 _TAIL_BYTES = 64 * 1024
 _PLATFORM_CHECKS = (("platform", "Platform"), ("python_version", "Python"), ("torch", "torch"))
-
-
-class Shipped(str):
-    """Text from cockpit's own catalog: written as is, not redacted."""
 
 
 @dataclass(frozen=True)
@@ -56,32 +39,6 @@ class LogScan:
     tail: tuple[str, ...]
     problem: str = ""
     """Why the log could not be (fully) used: missing, unreadable, empty, binary."""
-
-
-# -- public entry points ----------------------------------------------------------------
-
-
-def build_report(
-    target: RunDir | Path,
-    *,
-    python: str | None = None,
-    doctor_findings: Sequence[Finding] | None = None,
-    now: float | None = None,
-) -> str:
-    """The Markdown post-mortem of a run directory or of a log file.
-
-    `python`: the interpreter the doctor checks (default: the run's recorded one when it
-    still exists, else this one). `doctor_findings` replaces running the doctor (tests, or
-    a UI that already has them). `now`: the report's time stamp (unix seconds).
-    """
-    now = time.time() if now is None else now
-    if isinstance(target, RunDir):
-        from cockpit.logs.report_run import run_report_lines
-
-        lines = run_report_lines(target, python, doctor_findings, now)
-    else:
-        lines = log_report_lines(Path(target), python, doctor_findings)
-    return render([*lines, *footer(now)])
 
 
 def log_report_lines(
@@ -107,21 +64,6 @@ def _log_verdict(scan: LogScan) -> str:
     if scan.problem and not scan.matches:
         return scan.problem
     return first_cause(scan.matches) or "no known problems found"
-
-
-# -- pieces shared by run and log reports -----------------------------------------------
-
-
-def guarded(title: str, build: Callable[[], list[str]]) -> list[str]:
-    """A section's lines; a section that fails says so instead of sinking the report."""
-    try:
-        lines = build()
-    except Exception as exc:  # a bug in one section must not cost the user the others
-        reason = f"{type(exc).__name__}: {exc}"
-        return [f"## {title}", "", f"_This section could not be built ({reason})._", ""]
-    while lines and not lines[-1]:
-        lines.pop()
-    return [*lines, ""]
 
 
 def first_cause(matches: Sequence[Match]) -> str:
@@ -235,32 +177,3 @@ def fix_first(scan: LogScan | None, doctor: Sequence[Finding] | None, log: Path)
         head = f"Before retrying, fix the doctor's first failure, {failed[0].title}:"
         return [head, "", *code_block(failed[0].fix)]
     return [f"No known error to fix first; `cockpit explain {log}` annotates the whole log."]
-
-
-def footer(now: float) -> list[str]:
-    return ["---", "", f"_Generated by cockpit {__version__} at {iso_time(now)}._"]
-
-
-# -- Markdown ---------------------------------------------------------------------------
-
-
-def code_block(text: str, lang: str = "text", *, shipped: bool = False) -> list[str]:
-    """A fenced block that survives backticks, ANSI colours and control bytes in `text`."""
-    lines = text.split("\n") if shipped else [display_line(line) for line in text.split("\n")]
-    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
-    fence = "`" * max(3, longest + 1)
-    wrap = Shipped if shipped else str
-    return [f"{fence}{lang}", *(wrap(line) for line in lines), fence]
-
-
-def table_cell(text: str, limit: int = 200) -> str:
-    """One line of text fit for a Markdown table cell."""
-    flat = " ".join(display_line(text.replace("\n", " ")).split())
-    flat = flat if len(flat) <= limit else flat[: limit - 1] + "…"
-    return flat.replace("|", "\\|")
-
-
-def render(lines: Sequence[str]) -> str:
-    """The document: every line redacted, except shipped catalog text."""
-    out = [line if isinstance(line, Shipped) else redact(line) for line in lines]
-    return "\n".join(out).rstrip("\n") + "\n"

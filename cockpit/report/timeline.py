@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cockpit.logs.report import table_cell
+from cockpit.report.markdown import table_cell
 from cockpit.runs.status import iso_time
 
 KEEP_EACH_END = 10

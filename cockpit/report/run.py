@@ -1,5 +1,5 @@
 """The run-only parts of the post-mortem: the run's record, profile and memory, timeline
-and retry commands (`cockpit.logs.report` holds what a plain log report shares).
+and retry commands (`cockpit.report.log` holds what a plain log report shares).
 
 Everything comes from the run directory (see `engines.protocol`): run.json, the frozen
 profile.toml, events.jsonl and output.log; any of them may be missing or damaged.
@@ -16,17 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.doctor.finding import Finding
-from cockpit.logs.report import (
+from cockpit.report.log import (
     LogScan,
-    code_block,
     environment,
     findings_section,
     first_cause,
     fix_first,
-    guarded,
     scan_log,
 )
-from cockpit.logs.report_timeline import exit_text, timeline_section
+from cockpit.report.markdown import code_block, guarded
+from cockpit.report.timeline import exit_text, timeline_section
 from cockpit.runs.runjson import RunMetaError, read_meta
 from cockpit.runs.status import RunSummary, format_duration, iso_time
 from cockpit.runs.store import RunDir, summarize_dir
