@@ -14,6 +14,7 @@ from packaging.version import InvalidVersion, Version
 
 from cockpit.doctor.context import DoctorContext
 from cockpit.doctor.finding import Finding, Status
+from cockpit.hardware.cuda import cuda_tuple as cuda_tuple  # the checks' import, kept
 
 TITLES: dict[str, str] = {
     "interpreter": "Python interpreter",
@@ -71,12 +72,6 @@ def version(text: str | None) -> Version | None:
         return Version(text)
     except InvalidVersion:
         return None
-
-
-def cuda_tuple(text: str | None) -> tuple[int, int] | None:
-    """ "12.8" -> (12, 8); None when absent or unreadable."""
-    match = re.match(r"(\d+)\.(\d+)", text or "")
-    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def gib(nbytes: float | None) -> str:

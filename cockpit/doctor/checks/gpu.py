@@ -18,9 +18,12 @@ from cockpit.doctor.checks._base import (
 from cockpit.doctor.context import DoctorContext
 from cockpit.doctor.finding import Finding
 from cockpit.doctor.probes import ProbeResult
+from cockpit.hardware.cuda import driver_too_old
 from cockpit.hardware.snapshot import GpuSnapshot
 
 _INDEX = "https://download.pytorch.org/whl/"
+DRIVER_CAUSE = "cuda_driver_too_old"
+"""Catalog id of a driver older than torch's CUDA (pre-flight refuses it with the same id)."""
 # (lowest driver CUDA, wheel tag), newest first.
 _WHEEL_TAGS = (((13, 0), "cu130"), ((12, 8), "cu128"), ((12, 0), "cu126"), ((11, 8), "cu118"))
 
@@ -159,9 +162,8 @@ def _suggested_tag(ctx: DoctorContext) -> str:
 
 
 def _build_vs_driver(ctx: DoctorContext, version: str, build: str) -> Finding | None:
-    built, driver = cuda_tuple(build), driver_cuda(ctx)
-    # A newer minor than the driver's runs through CUDA minor-version compatibility.
-    if not built or not driver or built[0] <= driver[0]:
+    driver = driver_cuda(ctx)
+    if driver is None or not driver_too_old(f"{driver[0]}.{driver[1]}", build):
         return None
     detail = (
         f"torch {version} is built for CUDA {build}, but the driver supports only up to"
@@ -170,7 +172,8 @@ def _build_vs_driver(ctx: DoctorContext, version: str, build: str) -> Finding | 
     fix = "Update the NVIDIA driver, or install a matching build: " + torch_install(
         ctx, wheel_tag(driver)
     )
-    return finding("torch", "fail", detail + " CUDA will not initialise.", fix)
+    detail += " CUDA will not initialise."
+    return finding("torch", "fail", detail, fix, DRIVER_CAUSE)
 
 
 @check("torch")

@@ -7,6 +7,7 @@ import re
 
 from cockpit.doctor.checks._base import check, cuda_wheel_tag, finding, version
 from cockpit.doctor.checks.gpu import torch_install
+from cockpit.doctor.checks.unsloth_versions import unsloth_skews
 from cockpit.doctor.context import DoctorContext
 from cockpit.doctor.finding import Finding
 
@@ -213,7 +214,9 @@ def unsloth(ctx: DoctorContext) -> Finding:
             detail = f"unsloth {dist.version} is installed but there is no GPU. {flags}"
             fix = "Use the plain transformers + PEFT engine here; run Unsloth on a GPU machine."
             return finding("unsloth", "warn", detail, fix, "unsloth_no_accelerator")
-        return finding("unsloth", "ok", f"unsloth {dist.version} imports. {flags}")
+        return _skewed(ctx, "") or finding(
+            "unsloth", "ok", f"unsloth {dist.version} imports. {flags}"
+        )
     text = probe.text()
     detail = f"import unsloth {dist.version}: {probe.failure()}. {flags}"
     if _unexpected_option(text):
@@ -225,11 +228,26 @@ def unsloth(ctx: DoctorContext) -> Finding:
     if not _has_gpu(ctx) or re.search(r"accelerator|need a GPU|No NVIDIA GPU", text, re.I):
         fix = "Unsloth needs a GPU: use the plain transformers + PEFT engine on this machine."
         return finding("unsloth", "fail", detail, fix, "unsloth_no_accelerator")
+    skewed = _skewed(ctx, detail)
+    if skewed is not None:
+        return skewed
     fix = (
         f"Upgrade it together with its zoo: {ctx.python} -m pip install -U unsloth unsloth_zoo,"
         f" or install the set cockpit pins: {ctx.pip_install('cockpit[unsloth]')}"
     )
     return finding("unsloth", "fail", detail, fix)
+
+
+def _skewed(ctx: DoctorContext, failure: str) -> Finding | None:
+    """The version skew that explains (or will cause) a failure, with its catalog id."""
+    skews = sorted(unsloth_skews(ctx), key=lambda s: not s.certain)  # certain ones first
+    if not skews:
+        return None
+    first = skews[0]
+    status = "fail" if failure or any(s.certain for s in skews) else "warn"
+    detail = " ".join(s.detail for s in skews) + (f" ({failure})" if failure else "")
+    fix = "\n".join(dict.fromkeys(s.fix for s in skews))
+    return finding("unsloth", status, detail, fix, first.catalog_id)
 
 
 @check("bitsandbytes")
