@@ -80,6 +80,9 @@ _WHAT = re.compile(r"^\s*what\(\):\s+(?P<msg>.+)")
 _CPP_LIB = re.compile(r"[\\/](?:site|dist)-packages[\\/](?P<pkg>[^\\/]+)[\\/]")
 MAX_MESSAGE_LINES = 20
 MAX_JUNK_LINES = 50
+MAX_OPEN_LINES = 5000
+"""Lines one traceback or dump may span: past that it is not one (an indented data dump
+after a stray header), and the scan stops reading every line for it."""
 
 
 @dataclass
@@ -255,6 +258,8 @@ class _Open:
 
     def feed(self, body: str, number: int) -> tuple[bool, bool]:
         """(the line belongs to it, it is finished)."""
+        if number - self.event.start > MAX_OPEN_LINES:
+            return False, True
         if self.mode == "traceback":
             return self._traceback(body, number)
         if self.mode == "fault":

@@ -51,8 +51,16 @@ _PREFIX = re.compile(
 )
 FAILURE_ANCHORS = (
     "traceback (most recent call",
-    "error",
-    "exception",
+    "error:",
+    "[error]",
+    "error -",
+    "| error",
+    "error 0",  # vLLM's "ERROR 05-20 12:00:00 [core.py:1] …"
+    "error 1",
+    "nccl error",
+    "bus error",
+    "exception ignored",
+    "point exception",
     "killed",
     "segmentation fault",
     "core dumped",
@@ -67,7 +75,9 @@ FAILURE_ANCHORS = (
     "died with",
     "cublas_status",
 )
-"""Lowered words that start a failure the catalog may not know (and version lines)."""
+"""Lowered words that start a failure the catalog may not know. Specific on purpose: a
+word as common as "error" would make every line of a log with an ``eval_error`` metric a
+candidate, and candidates cost a hundred times what the byte search does."""
 
 
 def normalise(line: str) -> list[str]:
@@ -92,7 +102,11 @@ def _finder(catalog: tuple[Entry, ...]):
         import ahocorasick_rs
     except ImportError:  # pragma: no cover - a platform without its wheel: slower, same result
         return lambda data: _find_each(data, anchors)
-    automaton = ahocorasick_rs.BytesAhoCorasick(list(anchors))
+    # A DFA: ~2x the default automaton's speed with the catalog's hundreds of keywords
+    # (past a few dozen patterns the SIMD prefilter no longer applies); a few MB of memory.
+    implementation = getattr(getattr(ahocorasick_rs, "Implementation", None), "DFA", None)
+    options = {"implementation": implementation} if implementation is not None else {}
+    automaton = ahocorasick_rs.BytesAhoCorasick(list(anchors), **options)
     return lambda data: [start for _, start, _ in automaton.find_matches_as_indexes(data)]
 
 

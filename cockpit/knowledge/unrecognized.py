@@ -106,6 +106,8 @@ class FailureTracker:
         self._last_in_stream: dict[str, _Pending] = {}
         self._recent = -(10**9)
         """The line of the last failure or known error (a launcher's exit after it is its)."""
+        self._latest: _Pending | None = None
+        """The failure `_recent` is about (None when it is a known cause)."""
         self.versions: dict[str, str] = {}
 
     @property
@@ -119,8 +121,8 @@ class FailureTracker:
     def known(self, number: int, severity: str) -> None:
         """A catalog cause matched at line `number`."""
         self._known.append((number, severity))
-        if severity == "error":
-            self._recent = max(self._recent, number)
+        if severity == "error" and number >= self._recent:
+            self._recent, self._latest = number, None
 
     def note_versions(self, text: str) -> None:
         """Remember package versions the log states (banners, pip, env reports)."""
@@ -173,7 +175,7 @@ class FailureTracker:
             pending.steps.add(event.token)
         if any(_handled(p) for p in self._pending):
             self._pending = [p for p in self._pending if not _handled(p)]
-            self._weak, self._recent = None, -(10**9)
+            self._weak, self._recent, self._latest = None, -(10**9), None
 
     def _failure(self, event: Event) -> None:
         self._recent = event.end
@@ -189,28 +191,31 @@ class FailureTracker:
         twin = next((p for p in self._pending if p.key == pending.key), None)
         if twin is not None:
             twin.count += 1
-            self._last_in_stream[event.stream] = twin
+            self._last_in_stream[event.stream] = pending = twin
         elif pending.key not in self._reported:
             self._pending.append(pending)
+        self._latest = pending
 
     def _exit(self, event: Event) -> None:
         ended = event.exit or _exit_of(event)
         if event.line - self._recent <= AFTER_LINES:
             self._recent = event.line
-            if self._pending and not self._pending[-1].exit:
-                self._pending[-1].exit = ended
+            if self._latest is not None and not self._latest.exit:
+                self._latest.exit = ended
             return
         self._recent = event.line
         weak = self._weak
         if weak is not None and event.line - weak.event.end <= AFTER_LINES:
             weak.exit, weak.strong, self._weak = ended, True, None  # the error line was fatal
             self._pending.append(weak)
+            self._latest = weak
             return
         if event.kind != "exit":
             event.message = _child_message(event) or event.message
         pending = _Pending(event, event.start, True, _key(event), exit=ended)
         if pending.key not in self._reported:
             self._pending.append(pending)
+        self._latest = pending
 
     def _report(self, pending: _Pending) -> list[Match]:
         if pending.key in self._reported or self._explained(pending):

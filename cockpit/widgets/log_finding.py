@@ -40,7 +40,7 @@ class LogFindingPanel(VerticalScroll, can_focus=False):
         fix = self.query_one("#log-finding-fix", Static)
         fix.display = finding is not None
         if finding is None:
-            self.border_title = "Known problems"
+            self.border_title = "Findings"
             heading.update(_summary(log))
             text.update("")
             return

@@ -150,3 +150,16 @@ def test_utf16_scan_agrees_with_the_utf8_scan_of_the_same_text(tmp_path: Path) -
     wide = scan_file(_write(tmp_path / "w.log", "utf-16-le", True, lines))
     narrow = scan_file(_write(tmp_path / "n.log", "utf-8", False, lines))
     assert wide == narrow and [m.id for m in wide] == ["unrecognized_error"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_code_unit_holding_a_line_feed_byte_does_not_break_a_line(
+    tmp_path: Path, encoding: str
+) -> None:
+    lines = ["Ċ ਊ 㨊 items", "step 2", OOM]  # U+010A, U+0A0A, U+3A0A: a 0x0A byte each
+    path = _write(tmp_path / "cu.log", encoding, True, lines)
+    log = LogFile(path)
+    log.index_all(6)
+    assert [log.line(i) for i in range(log.line_count)] == lines
+    assert [(m.id, m.line) for m in log.all_findings] == [("cuda_oom", 3)]
+    assert log.find("ITEMS", 2, backwards=True) == 0
