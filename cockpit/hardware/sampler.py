@@ -17,10 +17,12 @@ from cockpit.hardware.host import HostSampler, cockpit_run_id
 from cockpit.hardware.snapshot import (
     GpuProcess,
     GpuSnapshot,
+    GpuTraits,
     HostSnapshot,
     MachineSnapshot,
     NvmlStatus,
     gpu_sizes_gib,
+    gpu_traits,
 )
 
 _UNEXPECTED = (
@@ -126,6 +128,16 @@ def gpu_memory_gib() -> tuple[float, ...]:
 
     One NVML sample, no host sampling: what pre-flight and estimates plan against.
     """
+    return gpu_sizes_gib(_nvml_gpus())
+
+
+def detected_gpu_traits() -> tuple[GpuTraits, ...]:
+    """Name, memory, compute capability and driver CUDA of every GPU NVML reports."""
+    return gpu_traits(_nvml_gpus())
+
+
+def _nvml_gpus() -> tuple[GpuSnapshot, ...]:
+    """One NVML sample of the GPUs; empty without a GPU or driver."""
     from cockpit.hardware.nvml import NvmlSource
 
     source = NvmlSource()
@@ -135,4 +147,4 @@ def gpu_memory_gib() -> tuple[float, ...]:
         return ()
     finally:
         source.close()
-    return gpu_sizes_gib(gpus)
+    return gpus

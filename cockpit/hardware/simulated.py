@@ -69,6 +69,9 @@ class SimulatedMachine:
     gpus: tuple[SimulatedGpu, ...]
     process_memory: bool = True
     """False where the driver hides per-process memory, as on WSL2 (WDDM)."""
+    driver_version: str = DRIVER_VERSION
+    cuda_version: str = CUDA_VERSION
+    """Highest CUDA version the driver supports."""
 
 
 _LAPTOP_3050 = SimulatedGpu(
@@ -131,6 +134,20 @@ _A100_40GB = SimulatedGpu(
     run_fraction=0.78,
     has_fan=False,  # passively cooled by the server chassis
 )
+_T4 = SimulatedGpu(
+    name="Tesla T4",
+    memory_gib=15,  # a "16 GB" T4 reports 15360 MiB
+    compute_capability=(7, 5),  # Turing: no bf16, no FlashAttention 2
+    power_limit_w=70,
+    idle_power_w=9,
+    sm_boost_mhz=1590,
+    sm_idle_mhz=300,
+    mem_clock_mhz=5000,
+    idle_temp_c=38,
+    load_temp_c=71,
+    run_fraction=0.72,
+    has_fan=False,  # passively cooled in a cloud server
+)
 
 SIMULATED_MACHINES: dict[str, SimulatedMachine] = {
     "rtx3050-4gb": SimulatedMachine("4 GiB laptop GPU, no fan reading", (_LAPTOP_3050,)),
@@ -143,6 +160,12 @@ SIMULATED_MACHINES: dict[str, SimulatedMachine] = {
     ),
     "2x-a100-40gb": SimulatedMachine(
         "two A100 SXM4, one training rank each", (_A100_40GB, _A100_40GB)
+    ),
+    "t4-16gb": SimulatedMachine(
+        "a Colab/Kaggle Tesla T4: pre-Ampere (sm_75), no bf16 or FlashAttention 2",
+        (_T4,),
+        driver_version="550.54.15",
+        cuda_version="12.4",
     ),
 }
 
@@ -195,9 +218,12 @@ def _checkpoint_dip(train_t: float) -> float:
 class _GpuModel:
     """One simulated card's values at elapsed time ``t``."""
 
-    def __init__(self, index: int, spec: SimulatedGpu, seed: int, machine: str) -> None:
+    def __init__(
+        self, index: int, spec: SimulatedGpu, seed: int, machine: str, host: SimulatedMachine
+    ) -> None:
         self.index = index
         self.spec = spec
+        self.driver = (host.driver_version, host.cuda_version)
         rng = random.Random(f"{machine}:{index}:{seed}")
         self._util_wave, self._mem_wave, self._heat_wave = (_Wave(rng) for _ in range(3))
         self._others_bytes = int(sum(p.memory_gib for p in spec.others) * GIB)
@@ -251,8 +277,8 @@ class _GpuModel:
             index=self.index,
             name=spec.name,
             uuid=self.uuid,
-            driver_version=DRIVER_VERSION,
-            cuda_driver_version=CUDA_VERSION,
+            driver_version=self.driver[0],
+            cuda_driver_version=self.driver[1],
             compute_capability=spec.compute_capability,
             memory_total_bytes=total,
             memory_used_bytes=min(total, self._others_bytes + self.run_bytes(t)),
@@ -288,7 +314,7 @@ class SimulatedSource:
         self.machine = machine
         self._clock = clock
         self._t0 = clock() - start_s
-        self._models = [_GpuModel(i, g, seed, name) for i, g in enumerate(machine.gpus)]
+        self._models = [_GpuModel(i, g, seed, name, machine) for i, g in enumerate(machine.gpus)]
 
     def elapsed(self) -> float:
         """Seconds into the simulated run."""

@@ -128,6 +128,34 @@ def gpu_sizes_gib(gpus: Iterable[GpuSnapshot]) -> tuple[float, ...]:
     return tuple(g.memory_total_bytes / GIB for g in gpus if g.memory_total_bytes)
 
 
+@dataclass(frozen=True)
+class GpuTraits:
+    """What a GPU is, not what it is doing: what pre-flight judges a profile against.
+
+    Equal from one sample to the next (unlike a snapshot's live values), so a screen can
+    re-check only when the GPUs really change.
+    """
+
+    name: str
+    memory_gib: float | None
+    compute_capability: tuple[int, int] | None = None
+    cuda_driver_version: str | None = None
+    """Highest CUDA version the driver supports, e.g. "12.2"."""
+
+
+def gpu_traits(gpus: Iterable[GpuSnapshot]) -> tuple[GpuTraits, ...]:
+    """The fixed traits of each GPU of a snapshot."""
+    return tuple(
+        GpuTraits(
+            g.name,
+            g.memory_total_bytes / GIB if g.memory_total_bytes else None,
+            g.compute_capability,
+            g.cuda_driver_version,
+        )
+        for g in gpus
+    )
+
+
 def largest_gpu(snapshot: MachineSnapshot | None) -> GpuSnapshot | None:
     """The GPU with the most memory (the one estimates are judged on); None without one."""
     gpus = [] if snapshot is None else [g for g in snapshot.gpus if g.memory_total_bytes]

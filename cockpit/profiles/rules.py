@@ -275,6 +275,11 @@ RULES: dict[str, dict[str, Check]] = {
 
 # -- rules across keys ------------------------------------------------------------------
 
+GRPO_BATCH_CAUSE = "grpo_num_generations_batch_mismatch"
+QLORA_CAUSE = "qlora_no_adapter_attached"
+"""Catalog ids (cockpit/knowledge/catalog.toml) of what these rules refuse: a log of the run
+they prevent would be explained with the same id and fix."""
+
 
 def grpo_batch_rule(
     batch_size: int, grad_accum: int, processes: int, num_generations: int

@@ -21,7 +21,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-from cockpit.profiles.rules import RULES, allowed_keys, grpo_batch_rule, unknown_key_hint
+from cockpit.profiles.rules import (
+    GRPO_BATCH_CAUSE,
+    QLORA_CAUSE,
+    RULES,
+    allowed_keys,
+    grpo_batch_rule,
+    unknown_key_hint,
+)
 from engines.profile_schema import SECTION_TYPES, SECTIONS, GrpoSection, Profile
 
 Severity = Literal["error", "warning"]
@@ -51,6 +58,8 @@ class Problem:
     severity: Severity = "error"
     source: str = field(default="", compare=False)
     """The file the profile came from, when known."""
+    catalog_id: str | None = None
+    """The known cause (`cockpit/knowledge/catalog.toml`) this problem would end the run with."""
 
     def __str__(self) -> str:
         if self.value is MISSING or not self.key:
@@ -61,6 +70,8 @@ class Problem:
             text = f"{self.key} = {show_value(self.value)}: {self.message}"
         if self.suggestion:
             text += f" — {self.suggestion}"
+        if self.catalog_id:
+            text += f" [{self.catalog_id}]"
         return f"warning: {text}" if self.severity == "warning" else text
 
 
@@ -111,8 +122,11 @@ class _Collector:
         message: str,
         suggestion: str | None = None,
         severity: Severity = "error",
+        catalog_id: str | None = None,
     ) -> None:
-        self.problems.append(Problem(key, value, message, suggestion, severity, self.source))
+        self.problems.append(
+            Problem(key, value, message, suggestion, severity, self.source, catalog_id)
+        )
 
     def failed(self, *keys: str) -> bool:
         """True if any of these keys already has a problem (its value is not known)."""
@@ -236,10 +250,10 @@ def _cross_check(
     steps_known = not out.failed("train.epochs", "train.max_steps")
     if steps_known and train.epochs == 0 and train.max_steps == 0:
         out.add("train.epochs", 0.0, "must be > 0 when max_steps = 0 (nothing to train)")
-    if model.quantization != "none" and tables["lora"] is None and not out.failed("lora"):
+    if model.quantization != "none" and tables["lora"] is None:  # absent, or lora = false
         message = "a quantized model trains only through LoRA adapters (QLoRA)"
         hint = 'add a [lora] table, or set quantization = "none" for a full fine-tune'
-        out.add("model.quantization", model.quantization, message, hint)
+        out.add("model.quantization", model.quantization, message, hint, catalog_id=QLORA_CAUSE)
     memory_known = not out.failed("hardware.gpu_memory_gib", "hardware.reserve_gib")
     if memory_known and 0 < hardware.gpu_memory_gib <= hardware.reserve_gib:
         message = f"must be less than gpu_memory_gib ({hardware.gpu_memory_gib:g})"
@@ -256,7 +270,7 @@ def _check_grpo_batch(train: Any, grpo: GrpoSection, gpus: int | str, out: _Coll
         return
     broken = grpo_batch_rule(train.batch_size, train.grad_accum, gpus, grpo.num_generations)
     if broken is not None:
-        out.add("grpo.num_generations", grpo.num_generations, *broken)
+        out.add("grpo.num_generations", grpo.num_generations, *broken, catalog_id=GRPO_BATCH_CAUSE)
 
 
 def profile_to_raw(profile: Profile) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 A user should not wait for a model to load to learn that a path is wrong. Each refusal
 names the profile key and the fix. Exit codes follow `cockpit estimate`: 2 for a profile,
 data, model or interpreter problem, 4 when the only problem is that it won't fit the GPU
-(overridable with force). With no GPU detected, VRAM is never a reason to refuse.
+(overridable with force). With no GPU detected, VRAM is never a reason to refuse. The known
+causes of failed runs that show before the start (`cockpit.runs.preventable`) are refused or
+warned with their catalog id.
 """
 
 from __future__ import annotations
@@ -16,33 +18,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cockpit.profiles.rules import grpo_batch_rule
+from cockpit.hardware.snapshot import GpuTraits
+from cockpit.profiles.rules import GRPO_BATCH_CAUSE, grpo_batch_rule
 from cockpit.profiles.store import (
     LoadedProfile,
     ProfileSource,
     loaded_profile,
     resolve_data_path,
 )
+from cockpit.runs.preventable import known_causes
+from cockpit.runs.refusal import Refusal
 from engines.profile_schema import TINY_DEMO_MODEL, Profile
+
+__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_WONT_FIT", "Preflight", "PreflightError", "Refusal"]
 
 EXIT_OK, EXIT_INVALID, EXIT_WONT_FIT = 0, 2, 4
 _SCAN_LIMIT = 64 * 1024 * 1024
 """Data files above this size are not parsed to check for emptiness."""
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """One reason not to start: the profile key, what is wrong, how to fix it."""
-
-    key: str
-    message: str
-    fix: str
-    kind: str = "profile"
-    """"profile", "data", "model", "env", "hardware" or "vram"."""
-
-    def __str__(self) -> str:
-        where = f"{self.key}: " if self.key else ""
-        return f"{where}{self.message}\n    fix: {self.fix}"
 
 
 @dataclass(frozen=True)
@@ -60,6 +52,9 @@ class Preflight:
     python: str = field(default_factory=lambda: sys.executable)
     loaded: LoadedProfile | None = field(default=None, repr=False, compare=False)
     """The file as read for this check: the run is created from it, not from a new read."""
+    warnings: tuple[Refusal, ...] = ()
+    """Known causes the engine survives (bf16 on a card without it): it starts, warned;
+    each is also in `notes`."""
 
     @property
     def ok(self) -> bool:
@@ -92,26 +87,53 @@ def preflight(
     *,
     force: bool = False,
     gpu_sizes_gib: Sequence[float] | None = None,
+    gpus: Sequence[GpuTraits] | None = None,
 ) -> Preflight:
-    """Check a profile (a file, or one already loaded) before spawning; `gpu_sizes_gib`
-    None detects the GPUs (NVML)."""
+    """Check a profile (a file, or one already loaded) before spawning.
+
+    The GPUs: `gpus` (their memory, compute capability and driver), else `gpu_sizes_gib`
+    (memory only), else detected (NVML).
+    """
     loaded = loaded_profile(source)
     path = loaded.path
     if loaded.profile is None:
         return Preflight(path, None, tuple(_profile_refusals(loaded)), loaded=loaded)
     profile = loaded.profile
-    gpus = tuple(detect_gpu_sizes() if gpu_sizes_gib is None else gpu_sizes_gib)
+    cards = _cards(gpu_sizes_gib, gpus)
+    sizes = tuple(g.memory_gib for g in cards if g.memory_gib)
     refusals, notes = [], [str(p) for p in loaded.problems]  # a warning says "warning: …"
-    refusals += _data_refusals(profile, path, notes)
+    data = resolve_data_path(profile, path)
+    refusals += _data_refusals(data, notes)
     refusals += _model_refusals(profile)
     python, env_refusals = _interpreter(profile)
     refusals += env_refusals
-    processes, gpu_refusals = _processes(profile, gpus)
+    processes, gpu_refusals = _processes(profile, sizes)
     refusals += gpu_refusals + _grpo_refusals(profile, processes)
-    verdict, vram = _vram(profile, gpus, force, notes)
+    trained_by = None if env_refusals else python
+    known, warnings = known_causes(profile, data, cards, processes, trained_by)
+    notes += [w.as_warning() for w in warnings]
+    verdict, vram = _vram(profile, sizes, force, notes)
     return Preflight(
-        path, profile, tuple(refusals + vram), tuple(notes), verdict, processes, python, loaded
+        path,
+        profile,
+        tuple(refusals + known + vram),
+        tuple(notes),
+        verdict,
+        processes,
+        python,
+        loaded,
+        tuple(warnings),
     )
+
+
+def _cards(
+    sizes: Sequence[float] | None, gpus: Sequence[GpuTraits] | None
+) -> tuple[GpuTraits, ...]:
+    if gpus is not None:
+        return tuple(gpus)
+    if sizes is not None:
+        return tuple(GpuTraits("", size) for size in sizes)
+    return detect_gpus()
 
 
 def _profile_refusals(loaded: LoadedProfile) -> list[Refusal]:
@@ -119,13 +141,17 @@ def _profile_refusals(loaded: LoadedProfile) -> list[Refusal]:
         return [Refusal("", loaded.error, "fix the file so it reads as TOML")]
     errors = [p for p in loaded.problems if p.severity == "error"]
     return [
-        Refusal(p.key, p.message, p.suggestion or "edit the profile (README, Profiles)")
+        Refusal(
+            p.key,
+            p.message,
+            p.suggestion or "edit the profile (README, Profiles)",
+            catalog_id=p.catalog_id,
+        )
         for p in errors
     ]
 
 
-def _data_refusals(profile: Profile, path: Path, notes: list[str]) -> list[Refusal]:
-    data = resolve_data_path(profile, path)
+def _data_refusals(data: Path | str, notes: list[str]) -> list[Refusal]:
     if isinstance(data, str):
         notes.append(f"data.path {data!r} is a dataset id: the engine downloads it (needs the hub)")
         return []
@@ -235,7 +261,9 @@ def _grpo_refusals(profile: Profile, processes: int) -> list[Refusal]:
         return []
     train, grpo = profile.train, profile.grpo
     broken = grpo_batch_rule(train.batch_size, train.grad_accum, processes, grpo.num_generations)
-    return [] if broken is None else [Refusal("grpo.num_generations", *broken)]
+    if broken is None:
+        return []
+    return [Refusal("grpo.num_generations", *broken, catalog_id=GRPO_BATCH_CAUSE)]
 
 
 def _vram(
@@ -263,8 +291,8 @@ def _vram(
     return result.verdict, [Refusal("", message, fix, "vram")]
 
 
-def detect_gpu_sizes() -> tuple[float, ...]:
-    """Memory of every GPU NVML reports, in GiB; empty without a GPU or driver."""
-    from cockpit.hardware.sampler import gpu_memory_gib
+def detect_gpus() -> tuple[GpuTraits, ...]:
+    """Every GPU NVML reports (memory, compute capability, driver); empty without one."""
+    from cockpit.hardware.sampler import detected_gpu_traits
 
-    return gpu_memory_gib()
+    return detected_gpu_traits()
