@@ -26,6 +26,18 @@ HEADER = "Traceback (most recent call last):"
 _RICH_HEADER = re.compile(r"^╭─+ Traceback \(most recent call last\)")
 _FRAME = re.compile(r'^\s+File "(?P<path>[^"]+)", line (?P<line>\d+)(?:,? in (?P<func>.+))?$')
 _RICH_FRAME = re.compile(r"^│\s+(?P<path>\S+\.py):(?P<line>\d+) in (?P<func>\S+)")
+# IPython / Jupyter / Colab, as users paste them: "KeyError    Traceback (most recent call
+# last)", then "Cell In[5], line 3", "File ~/…/trainer.py:1553, in Trainer.train(self)"
+# (IPython 8) or "/…/trainer.py in train(self)" (older), code lines marked "---->".
+_IPYTHON_HEADER = re.compile(r"^[A-Za-z_][\w.]*\s{2,}Traceback \(most recent call last\)")
+_IPYTHON_FRAME = re.compile(
+    r"^(?:File (?P<path>\S.*?):(?P<line>\d+), in (?P<func>[^(\s]+)"
+    r"|(?P<cell>Cell In ?\[\d+\]), line (?P<cell_line>\d+)"
+    r"|(?P<old>\S+\.py|<ipython-input-[\w-]+>) in (?P<old_func>[^(\s]+))"
+)
+_IPYTHON_CODE = re.compile(r"^-*>|^-{10,}$")
+NOT_FAILURES = ("KeyboardInterrupt",)
+"""Exceptions that end a run on purpose (Ctrl-C): not a failure to explain."""
 _EXCEPTION = re.compile(r"^(?P<cls>[A-Za-z_][\w.]*)(?::(?:\s+(?P<msg>.*))?)?$")
 _CHAINS = {
     "During handling of the above exception, another exception occurred:": "context",
@@ -182,7 +194,7 @@ def pieces(text: str) -> list[str]:
 
 def header_at(body: str) -> int:
     """Where a traceback header starts in `body` (at its start, or after a tqdm bar), or -1."""
-    if body.startswith(HEADER) or _RICH_HEADER.match(body):
+    if body.startswith(HEADER) or _RICH_HEADER.match(body) or _IPYTHON_HEADER.match(body):
         return 0
     at = body.find(HEADER)
     return at if at > 0 and _TQDM_BEFORE.search(body[:at]) else -1
@@ -276,6 +288,14 @@ class _Open:
         if header_at(body) >= 0:
             return False, True
         if not body.strip() or body[0].isspace() or body[0] in "│╰╭" or progress_token(body):
+            return True, False
+        notebook = _IPYTHON_FRAME.match(body)
+        if notebook:
+            path = notebook["path"] or notebook["cell"] or notebook["old"]
+            line = notebook["line"] or notebook["cell_line"] or "?"
+            self.event.frames.add(path, line, notebook["func"] or notebook["old_func"])
+            return True, False
+        if _IPYTHON_CODE.match(body):
             return True, False
         found = _EXCEPTION.match(body)
         if found:

@@ -33,7 +33,7 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 
-from cockpit.knowledge.failures import SIGNALS, Event, LineReader
+from cockpit.knowledge.failures import NOT_FAILURES, SIGNALS, Event, LineReader
 from cockpit.knowledge.findings import UNRECOGNIZED, Failure, Match
 from cockpit.redact import redact
 
@@ -167,7 +167,7 @@ class FailureTracker:
                 self._weak = _Pending(event, event.start, False, _key(event))
         elif event.kind == "exit" or _is_wrapper(event):
             self._exit(event)
-        elif not event.ignored:
+        elif not event.ignored and event.exception.rsplit(".", 1)[-1] not in NOT_FAILURES:
             self._failure(event)
 
     def _progress(self, event: Event) -> None:

@@ -95,6 +95,13 @@ UNKNOWN = {
         "",
     ),
     "unknown_cpp_bad_alloc.log": ("std::bad_alloc", "", "", "std::bad_alloc", "signal 6 (SIGABRT)"),
+    "unknown_notebook_valueerror.log": (
+        "ValueError",
+        "trl",
+        "Cell In[7]:3",
+        "Padding-free training requires",
+        "",
+    ),
     "unknown_error_line_ends.log": ("Error", "", "", "unrecognized arguments: --lora-alpah 32", ""),
 }
 
@@ -224,6 +231,10 @@ def test_a_traceback_after_which_training_goes_on_was_handled() -> None:
     assert _errors(scan_lines([*error, *bar])) == []
     assert len(_errors(scan_lines([*error, bar[0]]))) == 1  # one redraw of a bar is not training
     assert len(_errors(scan_lines([*progress, *error]))) == 1  # the traceback ends the log
+
+
+def test_stopping_a_run_with_ctrl_c_is_not_a_failure() -> None:
+    assert _errors(scan_lines(["step 9", *_traceback("KeyboardInterrupt")])) == []
 
 
 def test_python_ignoring_an_exception_is_not_a_failure() -> None:
