@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cockpit
+from cockpit.hardware.snapshot import GpuTraits
 from cockpit.redact import redact, redact_args
 from cockpit.runs import procs
 from cockpit.runs.preflight import Preflight, PreflightError, preflight
@@ -116,6 +117,7 @@ def start_run(
     resume_run_id: str | None = None,
     checked: Preflight | None = None,
     gpu_sizes_gib: Sequence[float] | None = None,
+    gpus: Sequence[GpuTraits] | None = None,
     engine_module: str | None = None,
     root: Path | None = None,
 ) -> RunDir:
@@ -131,10 +133,11 @@ def start_run(
             resume_run_id,
             force=force,
             gpu_sizes_gib=gpu_sizes_gib,
+            gpus=gpus,
             engine_module=engine_module,
             root=root,
         )
-    check = checked or preflight(profile_path, force=force, gpu_sizes_gib=gpu_sizes_gib)
+    check = checked or preflight(profile_path, force=force, gpu_sizes_gib=gpu_sizes_gib, gpus=gpus)
     if not check.ok:
         raise PreflightError(check)
     run = create_run(check.loaded or profile_path, root=root)  # what was checked, not a re-read
@@ -147,6 +150,7 @@ def resume_run(
     *,
     force: bool = False,
     gpu_sizes_gib: Sequence[float] | None = None,
+    gpus: Sequence[GpuTraits] | None = None,
     engine_module: str | None = None,
     root: Path | None = None,
 ) -> RunDir:
@@ -157,7 +161,7 @@ def resume_run(
         raise LaunchError(f"run {run.id} is still {summary.status}; stop it first")
     if _still_exiting(run):
         raise LaunchError(f"run {run.id} is still exiting; try again in a moment")
-    check = preflight(run.profile_file, force=force, gpu_sizes_gib=gpu_sizes_gib)
+    check = preflight(run.profile_file, force=force, gpu_sizes_gib=gpu_sizes_gib, gpus=gpus)
     if not check.ok:
         raise PreflightError(check)
     _archive_launch(run)

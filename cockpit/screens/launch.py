@@ -19,7 +19,7 @@ from textual.containers import Horizontal
 from textual.widgets import ContentSwitcher, OptionList
 from textual.worker import Worker, WorkerState
 
-from cockpit.hardware.snapshot import MachineSnapshot
+from cockpit.hardware.snapshot import GpuTraits, MachineSnapshot
 from cockpit.profiles.store import ProfileEntry, list_profiles
 from cockpit.runs.status import RunSummary
 from cockpit.runs.store import EventFolds, RunDir, list_runs, summarize_dir
@@ -56,7 +56,7 @@ class RunsScreen(RunActions):
         self._list_worker: Worker[list[RunSummary]] | None = None
         self._folds = EventFolds()
         """Each run's events as read so far: a listing reads only what was appended."""
-        self._gpus: tuple[float, ...] | None = None
+        self._gpus: tuple[GpuTraits, ...] | None = None
         self._check_seq = 0
         """Numbers the pre-flights, so a slow, older one cannot overwrite a newer one."""
         self._keys: tuple[bool | None, ...] = ()
@@ -165,7 +165,7 @@ class RunsScreen(RunActions):
             return
         self.query_one(LaunchPane).show_checking(entry)
         self._check_seq += 1
-        self._check(self._check_seq, entry, self.gpu_sizes())
+        self._check(self._check_seq, entry, self.gpu_cards())
 
     @work(
         thread=True,
@@ -175,9 +175,9 @@ class RunsScreen(RunActions):
         exit_on_error=False,
     )
     def _check(
-        self, seq: int, entry: ProfileEntry, gpus: tuple[float, ...] | None
+        self, seq: int, entry: ProfileEntry, gpus: tuple[GpuTraits, ...] | None
     ) -> tuple[int, LaunchCheck]:
-        return seq, check_launch(entry.name, entry.path, gpu_sizes_gib=gpus)
+        return seq, check_launch(entry.name, entry.path, gpus=gpus)
 
     def _checked(self, seq: int, check: LaunchCheck) -> None:
         if seq != self._check_seq:
@@ -187,8 +187,8 @@ class RunsScreen(RunActions):
         self.refresh_keys()
 
     def _snapshot_changed(self, snapshot: MachineSnapshot | None) -> None:
-        gpus = self.gpu_sizes()
-        if gpus != self._gpus:  # the VRAM verdict depends on the GPUs seen
+        gpus = self.gpu_cards()
+        if gpus != self._gpus:  # the verdict depends on the GPUs seen (size, capability)
             self._gpus = gpus
             self._check_profile()
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.worker import Worker, WorkerState
 
-from cockpit.hardware.snapshot import gpu_sizes_gib
+from cockpit.hardware.snapshot import GpuTraits, gpu_traits
 from cockpit.runs.preflight import PreflightError
 from cockpit.runs.runjson import RunMetaError, read_meta
 from cockpit.runs.status import RunSummary
@@ -102,10 +102,11 @@ class RunActions(PlaceScreen):
         def refresh_keys(self) -> None:
             """Refresh the footer when a key comes or goes."""
 
-    def gpu_sizes(self) -> tuple[float, ...] | None:
-        """GPU sizes in GiB from the app's latest snapshot; None before the first one."""
+    def gpu_cards(self) -> tuple[GpuTraits, ...] | None:
+        """The GPUs of the app's latest snapshot (size, compute capability, driver), for
+        pre-flight; None before the first one."""
         snapshot = self.cockpit.snapshot
-        return None if snapshot is None else gpu_sizes_gib(snapshot.gpus)
+        return None if snapshot is None else gpu_traits(snapshot.gpus)
 
     # -- start --------------------------------------------------------------------------
 
@@ -139,7 +140,7 @@ class RunActions(PlaceScreen):
             return
         if self._claim_launch(check.name):
             self.say(f"Starting {check.name}…")
-            self._start(check.preflight.profile_path, False, check, self.gpu_sizes())
+            self._start(check.preflight.profile_path, False, check, self.gpu_cards())
 
     def action_force_start(self) -> None:
         """Start a profile the estimate says won't fit, after asking."""
@@ -158,7 +159,7 @@ class RunActions(PlaceScreen):
 
     def _force(self, path: Path, name: str) -> None:
         if self._claim_launch(name):
-            self._start(path, True, None, self.gpu_sizes())
+            self._start(path, True, None, self.gpu_cards())
 
     @work(
         thread=True,
@@ -168,10 +169,14 @@ class RunActions(PlaceScreen):
         exit_on_error=False,
     )
     def _start(
-        self, path: Path, force: bool, check: LaunchCheck | None, gpus: tuple[float, ...] | None
+        self,
+        path: Path,
+        force: bool,
+        check: LaunchCheck | None,
+        gpus: tuple[GpuTraits, ...] | None,
     ) -> RunSummary:
         checked = None if force or check is None else check.preflight
-        return summarize_dir(start_run(path, force=force, checked=checked, gpu_sizes_gib=gpus))
+        return summarize_dir(start_run(path, force=force, checked=checked, gpus=gpus))
 
     # -- stop and resume ----------------------------------------------------------------
 
@@ -222,7 +227,7 @@ class RunActions(PlaceScreen):
             return
         self._stopping.discard(summary.id)  # that stop is over: this is a new launch
         self.say(f"Resuming {summary.id} from its last checkpoint…")
-        self._resume(summary.id, summary.run_dir.parent, self.gpu_sizes())
+        self._resume(summary.id, summary.run_dir.parent, self.gpu_cards())
 
     @work(
         thread=True,
@@ -231,9 +236,9 @@ class RunActions(PlaceScreen):
         description="Resume a run",
         exit_on_error=False,
     )
-    def _resume(self, run_id: str, root: Path, gpus: tuple[float, ...] | None) -> RunSummary:
+    def _resume(self, run_id: str, root: Path, gpus: tuple[GpuTraits, ...] | None) -> RunSummary:
         _wait_for_exit(root / run_id, EXIT_WAIT_S)
-        run = resume_run(run_id, root=root, gpu_sizes_gib=gpus)
+        run = resume_run(run_id, root=root, gpus=gpus)
         return summarize_dir(RunDir(run.path))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

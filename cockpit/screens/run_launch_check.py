@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
+from cockpit.hardware.snapshot import GpuTraits
 from cockpit.runs.preflight import Preflight, preflight
 from cockpit.runs.store import runs_root
 from cockpit.runs.supervisor import ENGINE_MODULE_ENV, command_text, engine_command
@@ -117,11 +118,15 @@ def check_launch(
     name: str,
     profile_path: Path,
     *,
-    gpu_sizes_gib: Sequence[float] | None,
+    gpu_sizes_gib: Sequence[float] | None = None,
+    gpus: Sequence[GpuTraits] | None = None,
     force: bool = False,
 ) -> LaunchCheck:
-    """Pre-flight ``profile_path`` and look for the training stack; never raises for bad input."""
-    checked = preflight(profile_path, force=force, gpu_sizes_gib=gpu_sizes_gib)
+    """Pre-flight ``profile_path`` and look for the training stack; never raises for bad input.
+
+    The GPUs as `preflight` takes them: `gpus`, else `gpu_sizes_gib`, else detected.
+    """
+    checked = preflight(profile_path, force=force, gpu_sizes_gib=gpu_sizes_gib, gpus=gpus)
     missing: tuple[str, ...] = ()
     stack_error = None
     env_refused = any(r.kind == "env" for r in checked.refusals)
@@ -129,5 +134,7 @@ def check_launch(
         missing, stack_error = missing_modules(checked.python)
     command = engine_command(checked.python, "RUN_DIR", processes=checked.processes)
     text = command_text(command).replace("RUN_DIR", display_run_dir())
+    if gpus is not None:
+        gpu_sizes_gib = [g.memory_gib for g in gpus if g.memory_gib]
     gpu_gib = max(gpu_sizes_gib) if gpu_sizes_gib else None
     return LaunchCheck(name, checked, missing, stack_error, text, gpu_gib)

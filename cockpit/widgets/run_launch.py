@@ -40,6 +40,8 @@ def _refusal_lines(check: LaunchCheck) -> list[Content]:
         lines.append(Content.assemble("  ", (f"{where}{refusal.message}", "bold")))
         fix = refusal.fix.replace("--force", "f") if refusal.kind == "vram" else refusal.fix
         lines.append(Content.assemble("    fix: ", (fix, "$success")))
+        if refusal.catalog_id:  # the id `cockpit explain` gives the log of such a failed run
+            lines.append(Content.styled(f"    known cause: {refusal.catalog_id}", "$text-muted"))
     return lines
 
 
