@@ -33,8 +33,9 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 
-from cockpit.knowledge.failures import NOT_FAILURES, SIGNALS, Event, LineReader
+from cockpit.knowledge.failures import NOT_FAILURES, SIGNALS, Event
 from cockpit.knowledge.findings import UNRECOGNIZED, Failure, Match
+from cockpit.knowledge.tracebacks import LineReader
 from cockpit.redact import redact
 
 AFTER_LINES = 200
@@ -60,6 +61,7 @@ VERSION_ANCHORS = tuple(
 )  # fmt: skip
 _PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.@~+-]+){2,}[\\/]?")
 _NOISE = re.compile(r"0x[0-9a-fA-F]+|(?<![\w.])\d+(?:x\d+)+\b|(?<![\w.])\d+(?:\.\d+)*(?!\w)")
+_STOPPED = re.compile(r"signal:? (?:2|15)\b|\((?:SIGINT|SIGTERM)\)|exit code 1(?:30|43)\b")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CHAIN = {"context": "the last error happened while handling it", "cause": "the direct cause"}
 _WRAPPERS = ("ChildFailedError",)
@@ -165,9 +167,11 @@ class FailureTracker:
         elif event.kind == "weak":
             if event.line - self._recent > AFTER_LINES:
                 self._weak = _Pending(event, event.start, False, _key(event))
+        elif _stopped(event):
+            return
         elif event.kind == "exit" or _is_wrapper(event):
             self._exit(event)
-        elif not event.ignored and event.exception.rsplit(".", 1)[-1] not in NOT_FAILURES:
+        elif not event.ignored:
             self._failure(event)
 
     def _progress(self, event: Event) -> None:
@@ -230,6 +234,17 @@ class FailureTracker:
             or (severity == "error" and start - KNOWN_BEFORE <= line <= end + KNOWN_AFTER)
             for line, severity in self._known
         )
+
+
+def _stopped(event: Event) -> bool:
+    """A run stopped on purpose (Ctrl-C, SIGTERM from `cockpit stop` or a scheduler): not
+    a failure to explain."""
+    if event.exception.rsplit(".", 1)[-1] in NOT_FAILURES:
+        return True
+    text = f"{event.exit} {event.message}" if event.kind == "exit" else ""
+    if event.exception.endswith("SignalException"):
+        text = event.message
+    return bool(_STOPPED.search(text))
 
 
 def _handled(pending: _Pending) -> bool:

@@ -327,3 +327,22 @@ def test_report_names_the_failure_and_shows_the_last_lines(tmp_path: Path) -> No
     assert "- your code: /home/me/proj/train_head.py:121, in main" in text
     assert "the log ended with these lines" in text
     assert "Before retrying, fix the first error found, Unrecognized error" in text
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        [
+            "W1130 14:00:09.100000 7001 torch/distributed/elastic/agent/server/api.py:704] Received 15 death signal, shutting down workers",
+            "Traceback (most recent call last):",
+            '  File "/opt/conda/bin/torchrun", line 8, in <module>',
+            "torch.distributed.elastic.multiprocessing.api.SignalException: Process 7001 got signal: 15",
+        ],
+        [
+            "[2026-11-30 11:07:01,553] [ERROR] [launch.py:325:sigkill_handler] ['python', 'train.py'] exits with return code = -2"
+        ],
+    ],
+    ids=["torchrun-sigterm", "deepspeed-sigint"],
+)
+def test_a_run_stopped_on_purpose_is_not_a_failure(ending: list[str]) -> None:
+    assert _errors(scan_lines(["{'loss': 1.0, 'epoch': 0.5}", *ending])) == []
