@@ -41,23 +41,11 @@ def safe_line(text: object) -> str:
     return str(text).translate(_LINE)
 
 
+def escapes() -> dict[int, str]:
+    """Each control character `safe` escapes (all but newline and tab), and how it is shown."""
+    return dict(_TEXT)
+
+
 def safe_json(value: Any, **options: Any) -> str:
     """`json.dumps(value, ensure_ascii=False, **options)` with no raw DEL or C1 inside."""
     return json.dumps(value, ensure_ascii=False, **options).translate(_JSON)
-
-
-def escape_in_textual() -> None:
-    """Make every text the TUI draws show its control characters escaped.
-
-    Textual (its `Content`) and Rich (its `Text`) drop only BEL, BS, VT, FF and CR from the
-    text they are given and pass ESC and C1 to the terminal, so a run id, a process name or
-    an output line could set the window title or the clipboard. Both drop those characters
-    through one module-level translate table; adding the escapes to those tables (the
-    characters they already drop stay dropped) covers every widget at once. Imports the two
-    libraries, so only the TUI calls this.
-    """
-    from rich import control
-    from textual import content
-
-    for table in (content._CONTROL_STRIP_TRANSLATE, control._CONTROL_STRIP_TRANSLATE):
-        table.update({code: shown for code, shown in _TEXT.items() if code not in table})

@@ -26,9 +26,9 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from cockpit.app import CockpitApp
 from cockpit.profiles.store import CONFIG_DIR_ENV
 from cockpit.runs.store import RUNS_DIR_ENV
+from cockpit.tui.app import CockpitApp
 from tests.fixtures.logs import write_failed_run_log
 from tests.ui.cockpit_snapshot_app import make_app
 from tests.ui.test_snapshots_profiles import _open_3b_batch_4

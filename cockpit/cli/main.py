@@ -47,8 +47,8 @@ def _run_tui(args: argparse.Namespace) -> int:
     target, failed = _log_target(args)
     if failed:
         return failed
-    from cockpit.app import CockpitApp
     from cockpit.settings import load_settings
+    from cockpit.tui.app import CockpitApp
 
     settings, problems = load_settings()
     place = "logs" if args.command == "logs" else args.place or settings.start_place

@@ -29,7 +29,7 @@ from functools import cache
 from cockpit.knowledge.catalog import Entry, entries
 from cockpit.knowledge.findings import Failure, Match
 from cockpit.knowledge.unrecognized import VERSION_ANCHORS, FailureTracker
-from cockpit.logs.text import decode, detect_encoding, utf8_reader
+from cockpit.logtext import decode, detect_encoding, utf8_reader
 from cockpit.redact import redact
 from engines.protocol import open_regular
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cockpit.knowledge.matcher import ChunkScanner, Match
-from cockpit.logs.text import UTF8, Encoding, decode, detect_encoding, looks_binary, to_utf8
+from cockpit.logtext import UTF8, Encoding, decode, detect_encoding, looks_binary, to_utf8
 from engines.protocol import NotRegularFileError, open_regular_fd
 
 CHUNK_BYTES = 4 * 1024 * 1024

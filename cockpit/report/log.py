@@ -18,7 +18,7 @@ from pathlib import Path
 from cockpit.doctor.finding import GLYPHS, Finding
 from cockpit.knowledge.catalog import by_id
 from cockpit.knowledge.matcher import Match, scan_file
-from cockpit.logs.text import decode, detect_encoding, display_line, looks_binary, to_utf8
+from cockpit.logtext import decode, detect_encoding, display_line, looks_binary, to_utf8
 from cockpit.report.markdown import Shipped, code_block, guarded, table_cell
 from engines.protocol import open_regular
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from cockpit.logs.text import display_line
+from cockpit.logtext import display_line
 from cockpit.redact import redact
 
 

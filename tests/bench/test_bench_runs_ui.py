@@ -24,7 +24,7 @@ from cockpit.profiles.store import CONFIG_DIR_ENV
 from cockpit.runs.runjson import read_meta
 from cockpit.runs.store import RUNS_DIR_ENV, list_runs
 from cockpit.runs.supervisor import ENGINE_MODULE_ENV, start_run
-from cockpit.widgets.run_view import RunView
+from cockpit.tui.widgets.run_view import RunView
 from engines.protocol import read_events
 from tests.e2e.tmux import Tmux
 from tests.ui.cockpit_snapshot_app import make_app

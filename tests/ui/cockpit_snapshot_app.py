@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from cockpit.app import CockpitApp
 from cockpit.doctor.finding import Finding
 from cockpit.hardware.sampler import HardwareSampler
 from cockpit.hardware.simulated import SimulatedSource
 from cockpit.hardware.snapshot import GIB, DiskUsage, GpuSnapshot, HostSnapshot, NvmlStatus
+from cockpit.tui.app import CockpitApp
 
 FROZEN_T = 1_000.0
 TRAINING_S = 300.0

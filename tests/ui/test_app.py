@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from cockpit.hardware.sampler import HardwareSampler
-from cockpit.screens.help import HelpScreen
-from cockpit.screens.places import PLACES
+from cockpit.tui.places import PLACES
+from cockpit.tui.screens.help import HelpScreen
 from tests.ui.cockpit_snapshot_app import FixedHost, SteppedClock, make_app
 from tests.ui.conftest import screen_text, settle
 

@@ -7,7 +7,7 @@ import threading
 from textual.widgets import Input, LoadingIndicator
 
 from cockpit.doctor.finding import Finding
-from cockpit.widgets.finding_table import FindingTable
+from cockpit.tui.widgets.finding_table import FindingTable
 from tests.ui.cockpit_snapshot_app import PYTHON, FakeDoctor, make_app
 from tests.ui.conftest import screen_text, settle
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from cockpit.hardware.snapshot import GIB, GpuProcess, GpuSnapshot, NvmlStatus
-from cockpit.widgets.gpu_card import GpuCard
-from cockpit.widgets.host_panel import HostPanel
-from cockpit.widgets.process_table import ProcessTable
+from cockpit.tui.widgets.gpu_card import GpuCard
+from cockpit.tui.widgets.host_panel import HostPanel
+from cockpit.tui.widgets.process_table import ProcessTable
 from tests.ui.cockpit_snapshot_app import FixedGpuSource, make_app
 from tests.ui.conftest import screen_text, settle
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.screens.logs import LogsScreen
-from cockpit.widgets.log_view import LogView
+from cockpit.tui.screens.logs import LogsScreen
+from cockpit.tui.widgets.log_view import LogView
 from tests.fixtures.logs import OOM_TEXT, PLANTED_TOKEN, write_failed_run_log
 from tests.ui.cockpit_snapshot_app import make_app
 from tests.ui.conftest import screen_text, settle, wait_for

@@ -14,13 +14,13 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 
-from cockpit.app import CockpitApp
 from cockpit.profiles.store import CONFIG_DIR_ENV, load_profile_file, shipped_profiles_dir
+from cockpit.tui.app import CockpitApp
+from cockpit.tui.widgets.estimate_pane import EstimatePane
+from cockpit.tui.widgets.field_row import FieldRow
+from cockpit.tui.widgets.profile_form import ProfileForm
+from cockpit.tui.widgets.profile_list import ProfileList
 from cockpit.vram.estimate import estimate
-from cockpit.widgets.estimate_pane import EstimatePane
-from cockpit.widgets.profile_field import FieldRow
-from cockpit.widgets.profile_form import ProfileForm
-from cockpit.widgets.profile_list import ProfileList
 from tests.ui.cockpit_snapshot_app import make_app
 from tests.ui.conftest import screen_text, settle
 

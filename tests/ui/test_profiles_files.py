@@ -12,9 +12,9 @@ import pytest
 from textual.widgets import Input, Select
 
 from cockpit.profiles.store import CONFIG_DIR_ENV, ProfileSaveError, shipped_profiles_dir
-from cockpit.screens.profile_dialogs import ConfirmDialog, NameDialog, UnsavedDialog
-from cockpit.widgets.profile_form import ProfileForm
-from cockpit.widgets.profile_list import ProfileList
+from cockpit.tui.screens.profile_dialogs import ConfirmDialog, NameDialog, UnsavedDialog
+from cockpit.tui.widgets.profile_form import ProfileForm
+from cockpit.tui.widgets.profile_list import ProfileList
 from tests.ui.conftest import screen_text, settle
 from tests.ui.test_profiles import QLORA_3B, open_profile, profiles_app, type_into
 
@@ -112,7 +112,7 @@ async def test_a_failed_save_says_why_and_keeps_the_edits(my_profile, monkeypatc
     def refuse(path, raw, *, header=None):
         raise ProfileSaveError(f"cannot save {path}: permission denied, the folder is read-only")
 
-    monkeypatch.setattr("cockpit.screens.profile_actions.save_profile_file", refuse)
+    monkeypatch.setattr("cockpit.tui.screens.profile_actions.save_profile_file", refuse)
     app = profiles_app()
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await settle(pilot)

@@ -23,10 +23,10 @@ from cockpit.profiles.store import CONFIG_DIR_ENV
 from cockpit.runs.runjson import read_meta
 from cockpit.runs.store import RUNS_DIR_ENV, list_runs, runs_root
 from cockpit.runs.supervisor import ENGINE_MODULE_ENV, start_run
-from cockpit.screens.profile_dialogs import ConfirmDialog
-from cockpit.widgets.loss_chart import LossChart
-from cockpit.widgets.run_list import RunList
-from cockpit.widgets.run_view import RunView
+from cockpit.tui.screens.profile_dialogs import ConfirmDialog
+from cockpit.tui.widgets.loss_chart import LossChart
+from cockpit.tui.widgets.run_list import RunList
+from cockpit.tui.widgets.run_view import RunView
 from tests.ui.cockpit_snapshot_app import make_app
 from tests.ui.conftest import screen_text, wait_for
 

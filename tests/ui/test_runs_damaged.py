@@ -18,8 +18,8 @@ from textual.pilot import Pilot
 
 from cockpit.profiles.store import CONFIG_DIR_ENV
 from cockpit.runs.store import RUNS_DIR_ENV
-from cockpit.widgets.run_list import RunList
-from cockpit.widgets.run_view import RunView
+from cockpit.tui.widgets.run_list import RunList
+from cockpit.tui.widgets.run_view import RunView
 from tests.damaged_runs import good_run, nested, spoil
 from tests.ui.cockpit_snapshot_app import make_app
 from tests.ui.conftest import screen_text, wait_for

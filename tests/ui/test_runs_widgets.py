@@ -10,16 +10,16 @@ from pathlib import Path
 
 from textual.content import Content
 
+from cockpit.runs.endings import can_resume, ending_note, next_steps
+from cockpit.runs.launch_check import LaunchCheck, missing_modules
 from cockpit.runs.preflight import Preflight, Refusal
 from cockpit.runs.status import NO_END, RunSummary
 from cockpit.runs.watcher import StepPoint
-from cockpit.screens.run_endings import can_resume, ending_note, next_steps
-from cockpit.screens.run_launch_check import LaunchCheck, missing_modules
-from cockpit.widgets.loss_chart import BARS, chart_rows, column_values
-from cockpit.widgets.run_items import pack
-from cockpit.widgets.run_launch import launch_keys, verdict_content
-from cockpit.widgets.run_metrics import SPARKS, sparkline, step_metrics
-from cockpit.widgets.run_progress import progress_bar
+from cockpit.tui.widgets.loss_chart import BARS, chart_rows, column_values
+from cockpit.tui.widgets.run_items import pack
+from cockpit.tui.widgets.run_launch import launch_keys, verdict_content
+from cockpit.tui.widgets.run_metrics import SPARKS, sparkline, step_metrics
+from cockpit.tui.widgets.run_progress import progress_bar
 
 
 def _plain(rows: list[Content]) -> list[str]:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from cockpit.paths import CONFIG_DIR_ENV
-from cockpit.screens.settings import SettingsScreen
 from cockpit.settings import load_settings
+from cockpit.tui.screens.settings import SettingsScreen
 from tests.fixtures.logs import write_failed_run_log
 from tests.ui.cockpit_snapshot_app import make_app
 from tests.ui.conftest import screen_text, settle

@@ -7,13 +7,13 @@ from hypothesis import strategies as st
 
 from cockpit.doctor.finding import Finding
 from cockpit.hardware.snapshot import GIB, GpuProcess, GpuSnapshot
-from cockpit.screens.places import PLACES
-from cockpit.widgets.finding_table import first_line, summary
-from cockpit.widgets.gpu_card import info_text, stats_text, vram_text
-from cockpit.widgets.history_line import history_rows
-from cockpit.widgets.meter import bar_content
-from cockpit.widgets.place_bar import bar_content as place_bar
-from cockpit.widgets.process_table import caption, process_rows
+from cockpit.tui.places import PLACES
+from cockpit.tui.widgets.finding_table import first_line, summary
+from cockpit.tui.widgets.gpu_card import info_text, stats_text, vram_text
+from cockpit.tui.widgets.history_line import history_rows
+from cockpit.tui.widgets.meter import bar_content
+from cockpit.tui.widgets.place_bar import bar_content as place_bar
+from cockpit.tui.widgets.process_table import caption, process_rows
 
 BLANK_GPU = GpuSnapshot(index=0, name="Card")
 

@@ -29,7 +29,7 @@ def _top_level(modules: set[str]) -> set[str]:
 def test_the_tui_imports_no_gpu_stack():
     loaded = _top_level(
         _modules_after(
-            "import cockpit.cli.main, cockpit.app\n"
+            "import cockpit.cli.main, cockpit.tui.app\n"
             "from cockpit.hardware.sampler import open_sampler\n"
             "open_sampler('rtx3050-4gb').sample()"
         )

@@ -14,7 +14,7 @@ import pytest
 from cockpit.knowledge.explain import explain_main
 from cockpit.knowledge.matcher import scan_file
 from cockpit.logs.source import LogFile
-from cockpit.logs.text import detect_encoding, looks_binary
+from cockpit.logtext import detect_encoding, looks_binary
 from cockpit.report.build import build_report
 from cockpit.report.log import tail_lines
 

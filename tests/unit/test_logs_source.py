@@ -7,7 +7,7 @@ import os
 import pytest
 
 from cockpit.logs.source import CHUNK_BYTES, MAX_LINE_BYTES, LogFile, LogOpenError
-from cockpit.logs.text import display_line, looks_binary
+from cockpit.logtext import display_line, looks_binary
 
 
 def _indexed(path, chunk: int = CHUNK_BYTES) -> LogFile:

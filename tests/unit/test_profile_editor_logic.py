@@ -14,7 +14,7 @@ from cockpit.profiles.fields import (
     to_text,
 )
 from cockpit.profiles.plan import NO_CARD, assess, card_for, detected_card, preset_card
-from cockpit.widgets.vram_bar import bar_line, scale_line
+from cockpit.tui.widgets.vram_bar import bar_line, scale_line
 from engines.profile_schema import HardwareSection, ModelSection, Profile
 
 BATCH = FIELD_BY_KEY["train.batch_size"]

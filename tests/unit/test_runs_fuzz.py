@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cockpit.runs.feed import RunFeed
 from cockpit.runs.store import EventFolds, list_runs
-from cockpit.widgets.run_feed import RunFeed
 from tests.damaged_runs import as_root, good_run, listed, nested, run_cli, spoil, within
 
 RUN = "fuzzed-run"

@@ -12,8 +12,8 @@ import pytest
 
 from cockpit.cli.train import train_main
 from cockpit.profiles import store as profile_store
+from cockpit.runs.launch_check import check_launch
 from cockpit.runs.supervisor import start_run
-from cockpit.screens.run_launch_check import check_launch
 from tests.runs_helpers import TINY
 
 pytest_plugins = ["tests.runs_fixtures"]

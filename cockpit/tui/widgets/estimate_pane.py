@@ -16,8 +16,8 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from cockpit.widgets.profile_list import badge, verdict_style
-from cockpit.widgets.vram_bar import VramBar, term_colours
+from cockpit.tui.widgets.profile_list import badge, verdict_style
+from cockpit.tui.widgets.vram_bar import VramBar, term_colours
 
 if TYPE_CHECKING:
     from cockpit.profiles.plan import Assessment

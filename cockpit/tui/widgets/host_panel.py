@@ -15,9 +15,9 @@ from textual.widgets import Label, Static
 
 from cockpit.hardware.format import fmt_bytes, fmt_pct
 from cockpit.hardware.snapshot import DiskUsage, HostSnapshot
-from cockpit.widgets.history_line import HistoryLine, history_content
-from cockpit.widgets.live_text import update_line
-from cockpit.widgets.meter import Meter
+from cockpit.tui.widgets.history_line import HistoryLine, history_content
+from cockpit.tui.widgets.live_text import update_line
+from cockpit.tui.widgets.meter import Meter
 
 LABEL_WIDTH = 8
 

@@ -23,7 +23,7 @@ from textual.strip import Strip
 
 from cockpit.knowledge.matcher import Match
 from cockpit.logs.source import MAX_LINE_BYTES, LogFile
-from cockpit.logs.text import decode, display_line
+from cockpit.logtext import decode, display_line
 from cockpit.redact import redact
 
 CACHE_LINES = 2000

@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from cockpit.doctor.finding import GLYPHS, Finding
-from cockpit.widgets.finding_table import SUMMARY_STYLES
+from cockpit.tui.widgets.finding_table import SUMMARY_STYLES
 
 
 def heading(finding: Finding) -> Content:

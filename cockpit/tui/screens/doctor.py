@@ -19,10 +19,10 @@ from textual.widgets import DataTable, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
 from cockpit.doctor.finding import Finding, ordered
-from cockpit.screens.base import PlaceScreen
-from cockpit.screens.prompt import interpreter_prompt
-from cockpit.widgets.finding_detail import FindingDetail
-from cockpit.widgets.finding_table import FindingTable, summary
+from cockpit.tui.screens.base import PlaceScreen
+from cockpit.tui.screens.prompt import interpreter_prompt
+from cockpit.tui.widgets.finding_detail import FindingDetail
+from cockpit.tui.widgets.finding_table import FindingTable, summary
 
 
 def target_content(python: str | None) -> Content:

@@ -6,18 +6,42 @@ widgets from :meth:`compose_body`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from cockpit.screens.places import PLACE_BY_MODE, PLACES
-from cockpit.widgets.place_bar import PlaceBar
+from cockpit.tui.places import PLACE_BY_MODE, PLACES
+from cockpit.tui.widgets.place_bar import PlaceBar
 
 if TYPE_CHECKING:
-    from cockpit.app import CockpitApp
+    from cockpit.doctor.finding import Finding
+    from cockpit.hardware.history import History
     from cockpit.hardware.snapshot import MachineSnapshot
+    from cockpit.settings import Settings
+
+
+class Cockpit(Protocol):
+    """What the places use of the app (`CockpitApp` is it): they know this face, not the app
+    module, which imports them."""
+
+    snapshot: MachineSnapshot | None
+    """The latest machine snapshot (a reactive: places `watch` it); None before the first."""
+    history: History
+    settings: Settings
+    python: str | None
+    """The training interpreter the Doctor checks (None: this one)."""
+    doctor_runner: Callable[[str | None], list[Finding]]
+    follow_log: bool
+    log_line: int | None
+
+    def open_log(self, target: str, *, line: int | None = None, follow: bool = False) -> None:
+        """Open a log (a path, run dir or run id) in the Logs place."""
+
+    def take_log_target(self) -> str | None:
+        """The log the command line asked for, once (None after the first call)."""
 
 
 class PlaceScreen(Screen[None]):
@@ -27,9 +51,9 @@ class PlaceScreen(Screen[None]):
     """Mode name of the place, a key of ``PLACE_BY_MODE``."""
 
     @property
-    def cockpit(self) -> CockpitApp:
-        """The app, typed."""
-        return cast("CockpitApp", self.app)
+    def cockpit(self) -> Cockpit:
+        """The app, as the face places use."""
+        return cast("Cockpit", self.app)
 
     @property
     def place_title(self) -> str:

@@ -7,7 +7,7 @@ applies at once (refresh rate, runs folder, theme); the start place is for next 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -25,9 +25,6 @@ from cockpit.settings import (
     set_runs_dir,
     settings_path,
 )
-
-if TYPE_CHECKING:
-    from cockpit.app import CockpitApp
 
 
 def _profile_names() -> list[str]:
@@ -50,10 +47,6 @@ class SettingsScreen(ModalScreen[Settings | None]):
     def __init__(self, current: Settings) -> None:
         super().__init__()
         self.current = current
-
-    @property
-    def cockpit(self) -> CockpitApp:
-        return cast("CockpitApp", self.app)
 
     def compose(self) -> ComposeResult:
         s = self.current

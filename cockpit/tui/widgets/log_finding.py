@@ -16,7 +16,7 @@ from textual.widgets import Static
 from cockpit.knowledge.catalog import by_id
 from cockpit.knowledge.matcher import Match
 from cockpit.logs.source import LogFile
-from cockpit.widgets.log_view import MARKS
+from cockpit.tui.widgets.log_view import MARKS
 
 SUMMARY_LIMIT = 6
 

@@ -21,14 +21,14 @@ from textual.worker import Worker, WorkerState
 
 from cockpit.hardware.snapshot import GpuTraits, MachineSnapshot
 from cockpit.profiles.store import ProfileEntry, list_profiles
+from cockpit.runs.endings import can_resume, known_problem, unsettled
+from cockpit.runs.launch_check import LaunchCheck, check_launch
 from cockpit.runs.status import RunSummary
 from cockpit.runs.store import EventFolds, RunDir, list_runs, summarize_dir
-from cockpit.screens.run_actions import RunActions
-from cockpit.screens.run_endings import can_resume, known_problem, unsettled
-from cockpit.screens.run_launch_check import LaunchCheck, check_launch
-from cockpit.widgets.run_launch import LaunchPane
-from cockpit.widgets.run_list import NEW_RUN, RunList
-from cockpit.widgets.run_view import RunView
+from cockpit.tui.screens.run_actions import RunActions
+from cockpit.tui.widgets.run_launch import LaunchPane
+from cockpit.tui.widgets.run_list import NEW_RUN, RunList
+from cockpit.tui.widgets.run_view import RunView
 
 LIST_REFRESH_S = 2.0
 

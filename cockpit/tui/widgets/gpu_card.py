@@ -15,9 +15,9 @@ from textual.widgets import Label, Static
 
 from cockpit.hardware.format import fmt_bytes, fmt_cc, fmt_mhz, fmt_pct, fmt_temp, fmt_watts
 from cockpit.hardware.snapshot import GpuSnapshot
-from cockpit.widgets.history_line import HistoryLine
-from cockpit.widgets.live_text import update_line
-from cockpit.widgets.meter import Meter
+from cockpit.tui.widgets.history_line import HistoryLine
+from cockpit.tui.widgets.live_text import update_line
+from cockpit.tui.widgets.meter import Meter
 
 SIMULATED_BADGE = Content.styled(" SIMULATED ", "bold reverse $warning")
 

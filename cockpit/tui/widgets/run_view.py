@@ -24,13 +24,13 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from cockpit.hardware.snapshot import largest_gpu_gib
-from cockpit.screens.run_endings import can_resume
-from cockpit.widgets.loss_chart import LossChart
-from cockpit.widgets.run_feed import FeedUpdate, RunFeed
-from cockpit.widgets.run_items import ItemLine
-from cockpit.widgets.run_metrics import RunMetrics
-from cockpit.widgets.run_progress import RunProgress
-from cockpit.widgets.run_text import (
+from cockpit.runs.endings import can_resume
+from cockpit.runs.feed import FeedUpdate, RunFeed
+from cockpit.tui.widgets.loss_chart import LossChart
+from cockpit.tui.widgets.run_items import ItemLine
+from cockpit.tui.widgets.run_metrics import RunMetrics
+from cockpit.tui.widgets.run_progress import RunProgress
+from cockpit.tui.widgets.run_text import (
     cause_content,
     head_content,
     memory_items,

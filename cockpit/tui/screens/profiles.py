@@ -30,11 +30,11 @@ from cockpit.profiles.plan import (
 )
 from cockpit.profiles.store import list_profiles, load_profile_file
 from cockpit.profiles.validate import parse_profile
-from cockpit.screens.places import PLACES
-from cockpit.screens.profile_actions import ProfileFileActions
-from cockpit.widgets.estimate_pane import EstimatePane
-from cockpit.widgets.profile_form import ProfileForm
-from cockpit.widgets.profile_list import ListedProfile, ProfileList, display_path
+from cockpit.tui.places import PLACES
+from cockpit.tui.screens.profile_actions import ProfileFileActions
+from cockpit.tui.widgets.estimate_pane import EstimatePane
+from cockpit.tui.widgets.profile_form import ProfileForm
+from cockpit.tui.widgets.profile_list import ListedProfile, ProfileList, display_path
 
 ROOMY_WIDTH = 160
 """From this many columns the list stays beside an open profile's form and estimate."""

@@ -29,10 +29,15 @@ from cockpit.profiles.store import (
     save_profile_file,
     user_profiles_dir,
 )
-from cockpit.screens.base import PlaceScreen
-from cockpit.screens.profile_dialogs import ConfirmDialog, LeaveChoice, NameDialog, UnsavedDialog
-from cockpit.widgets.profile_form import ProfileForm
-from cockpit.widgets.profile_list import ListedProfile, ProfileList, display_path
+from cockpit.tui.screens.base import PlaceScreen
+from cockpit.tui.screens.profile_dialogs import (
+    ConfirmDialog,
+    LeaveChoice,
+    NameDialog,
+    UnsavedDialog,
+)
+from cockpit.tui.widgets.profile_form import ProfileForm
+from cockpit.tui.widgets.profile_list import ListedProfile, ProfileList, display_path
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 """A profile name is also its file name."""

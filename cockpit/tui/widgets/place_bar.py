@@ -14,7 +14,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 if TYPE_CHECKING:
-    from cockpit.screens.places import Place
+    from cockpit.tui.places import Place
 
 
 def bar_content(

@@ -22,7 +22,7 @@ from textual.widgets import Input, Label, Select, Static, Switch
 
 from cockpit.profiles.fields import ABSENT, FIELD_BY_KEY, FIELDS, get_value, set_value
 from cockpit.profiles.validate import Problem
-from cockpit.widgets.profile_field import FieldRow, problem_text
+from cockpit.tui.widgets.field_row import FieldRow, problem_text
 from engines.profile_schema import SECTIONS
 
 _CHANGES = (Input.Changed, Select.Changed, Switch.Changed)

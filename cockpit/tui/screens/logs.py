@@ -21,11 +21,11 @@ from textual.worker import get_current_worker
 from cockpit.logs.source import Chunk, LogFile, LogOpenError
 from cockpit.runs.store import RunStoreError
 from cockpit.runs.target import resolve_log
-from cockpit.screens.base import PlaceScreen
-from cockpit.screens.prompt import TextPrompt
-from cockpit.widgets.log_finding import LogFindingPanel
-from cockpit.widgets.log_status import LogStatus
-from cockpit.widgets.log_view import LogView
+from cockpit.tui.screens.base import PlaceScreen
+from cockpit.tui.screens.prompt import TextPrompt
+from cockpit.tui.widgets.log_finding import LogFindingPanel
+from cockpit.tui.widgets.log_status import LogStatus
+from cockpit.tui.widgets.log_view import LogView
 
 FIRST_SCREEN_BYTES = 256 * 1024
 """Indexed before the first paint, so the top of any file shows at once."""

@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from cockpit.widgets.meter import level_style
+from cockpit.tui.widgets.meter import level_style
 
 BARS = " ▁▂▃▄▅▆▇█"
 """Index = eighths of a cell filled."""

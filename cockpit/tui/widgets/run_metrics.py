@@ -16,7 +16,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from cockpit.runs.watcher import StepPoint
-from cockpit.widgets.loss_chart import format_value
+from cockpit.tui.widgets.loss_chart import format_value
 
 SPARKS = "▁▂▃▄▅▆▇█"
 _NAME_W = 13

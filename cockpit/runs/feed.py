@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cockpit.profiles.store import load_profile_file
+from cockpit.runs.endings import unsettled
 from cockpit.runs.store import RunDir, output_tail
 from cockpit.runs.watcher import RunUpdate, RunWatcher
-from cockpit.screens.run_endings import unsettled
 from cockpit.vram.analytic import Estimate
 from cockpit.vram.estimate import estimate
 

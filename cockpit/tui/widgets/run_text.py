@@ -12,12 +12,12 @@ from textual.content import Content
 
 from cockpit.hardware.format import fmt_bytes
 from cockpit.hardware.snapshot import MachineSnapshot
+from cockpit.runs.endings import cause, next_steps
+from cockpit.runs.feed import RunEstimate
 from cockpit.runs.status import RunSummary, format_duration
 from cockpit.runs.watcher import RunUpdate, StepPoint
-from cockpit.screens.run_endings import cause, next_steps
-from cockpit.widgets.profile_list import verdict_style
-from cockpit.widgets.run_feed import RunEstimate
-from cockpit.widgets.run_list import status_content
+from cockpit.tui.widgets.profile_list import verdict_style
+from cockpit.tui.widgets.run_list import status_content
 
 
 def head_content(summary: RunSummary) -> Content:

@@ -1,6 +1,6 @@
 """The launch pane: pick a profile, read its pre-flight verdict and the command that will run.
 
-The verdict comes from `cockpit.screens.run_launch_check` (computed in the screen's worker):
+The verdict comes from `cockpit.runs.launch_check` (computed in the screen's worker):
 every refusal with its profile key and fix, the VRAM verdict, notes, and the pip command
 when the training stack is missing. Starting is the screen's job (`s`, `f`).
 """
@@ -16,8 +16,8 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from cockpit.profiles.store import ProfileEntry
-from cockpit.screens.run_launch_check import LaunchCheck
-from cockpit.widgets.profile_list import verdict_style
+from cockpit.runs.launch_check import LaunchCheck
+from cockpit.tui.widgets.profile_list import verdict_style
 
 
 def _key(key: str, what: str) -> Content:

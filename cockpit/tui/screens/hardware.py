@@ -14,11 +14,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from cockpit.hardware.snapshot import GpuSnapshot, MachineSnapshot
-from cockpit.screens.base import PlaceScreen
-from cockpit.widgets.gpu_card import GpuCard
-from cockpit.widgets.host_panel import HostPanel
-from cockpit.widgets.no_gpu_panel import NoGpuPanel
-from cockpit.widgets.process_table import ProcessTable
+from cockpit.tui.screens.base import PlaceScreen
+from cockpit.tui.widgets.gpu_card import GpuCard
+from cockpit.tui.widgets.host_panel import HostPanel
+from cockpit.tui.widgets.no_gpu_panel import NoGpuPanel
+from cockpit.tui.widgets.process_table import ProcessTable
 
 
 class HardwareScreen(PlaceScreen):

@@ -22,10 +22,10 @@ from textual.worker import Worker, WorkerState
 
 from cockpit.hardware.history import History
 from cockpit.hardware.snapshot import MachineSnapshot
-from cockpit.messages import HardwareSampled
-from cockpit.screens.places import PLACE_BY_MODE, PLACES
 from cockpit.settings import Settings
-from cockpit.termsafe import escape_in_textual
+from cockpit.termsafe import escapes
+from cockpit.tui.messages import HardwareSampled
+from cockpit.tui.places import PLACE_BY_MODE, PLACES
 
 if TYPE_CHECKING:
     from cockpit.doctor.finding import Finding
@@ -47,6 +47,22 @@ def _lazy_screen(module: str, name: str) -> Callable[[], Screen]:
     return factory
 
 
+def _escape_in_textual() -> None:
+    """Make every text the TUI draws show its control characters escaped (`cockpit.termsafe`).
+
+    Textual (its `Content`) and Rich (its `Text`) drop only BEL, BS, VT, FF and CR from the
+    text they are given and pass ESC and C1 to the terminal, so a run id, a process name or
+    an output line could set the window title or the clipboard. Both drop those characters
+    through one module-level translate table; adding the escapes to those tables (the
+    characters they already drop stay dropped) covers every widget at once.
+    """
+    from rich import control
+    from textual import content
+
+    for table in (content._CONTROL_STRIP_TRANSLATE, control._CONTROL_STRIP_TRANSLATE):
+        table.update({code: shown for code, shown in escapes().items() if code not in table})
+
+
 def _run_doctor(python: str | None) -> list[Finding]:
     """The real doctor, imported only when the Doctor place first needs it."""
     from cockpit.doctor.profile_models import profile_models
@@ -61,11 +77,11 @@ class CockpitApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "cockpit"
     MODES: ClassVar[dict[str, str | Callable[[], Screen]]] = {
-        "hardware": _lazy_screen("cockpit.screens.hardware", "HardwareScreen"),
-        "doctor": _lazy_screen("cockpit.screens.doctor", "DoctorScreen"),
-        "profiles": _lazy_screen("cockpit.screens.profiles", "ProfilesScreen"),
-        "runs": _lazy_screen("cockpit.screens.launch", "RunsScreen"),
-        "logs": _lazy_screen("cockpit.screens.logs", "LogsScreen"),
+        "hardware": _lazy_screen("cockpit.tui.screens.hardware", "HardwareScreen"),
+        "doctor": _lazy_screen("cockpit.tui.screens.doctor", "DoctorScreen"),
+        "profiles": _lazy_screen("cockpit.tui.screens.profiles", "ProfilesScreen"),
+        "runs": _lazy_screen("cockpit.tui.screens.runs", "RunsScreen"),
+        "logs": _lazy_screen("cockpit.tui.screens.logs", "LogsScreen"),
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
@@ -100,7 +116,7 @@ class CockpitApp(App[None]):
         # The start place is the app's first mode, so startup builds it once instead of a
         # blank default screen plus a mode switch (each restyling the whole app).
         self.DEFAULT_MODE = start_place
-        escape_in_textual()  # run ids, process names, output lines: never raw ESC or C1
+        _escape_in_textual()  # run ids, process names, output lines: never raw ESC or C1
         super().__init__()
         self.sampler_factory = sampler_factory
         self.doctor_runner: DoctorRunner = doctor_runner or _run_doctor
@@ -189,7 +205,7 @@ class CockpitApp(App[None]):
         self.log_line = line
         self.follow_log = follow
         if self.current_mode == "logs":
-            from cockpit.screens.logs import LogsScreen
+            from cockpit.tui.screens.logs import LogsScreen
 
             if isinstance(self.screen, LogsScreen):
                 self.screen.open_requested()
@@ -203,7 +219,7 @@ class CockpitApp(App[None]):
 
     def action_settings(self) -> None:
         """Open the Settings dialog."""
-        from cockpit.screens.settings import SettingsScreen
+        from cockpit.tui.screens.settings import SettingsScreen
 
         self.push_screen(SettingsScreen(self.settings), self._settings_saved)
 
@@ -220,7 +236,7 @@ class CockpitApp(App[None]):
 
     def action_help(self) -> None:
         """Open the help dialog for the current place."""
-        from cockpit.screens.help import HelpScreen, collect_help
+        from cockpit.tui.screens.help import HelpScreen, collect_help
 
         place = PLACE_BY_MODE[self.current_mode].title
         self.push_screen(HelpScreen(place, collect_help(self, self.screen, place)))

@@ -18,15 +18,15 @@ from textual import work
 from textual.worker import Worker, WorkerState
 
 from cockpit.hardware.snapshot import GpuTraits, gpu_traits
+from cockpit.runs.endings import Severity, can_resume, ending_note
+from cockpit.runs.launch_check import LaunchCheck
 from cockpit.runs.preflight import PreflightError
 from cockpit.runs.runjson import RunMetaError, read_meta
 from cockpit.runs.status import RunSummary
 from cockpit.runs.store import RunDir, RunStoreError, pid_alive, summarize_dir
 from cockpit.runs.supervisor import resume_run, start_run, stop_run
-from cockpit.screens.base import PlaceScreen
-from cockpit.screens.profile_dialogs import ConfirmDialog
-from cockpit.screens.run_endings import Severity, can_resume, ending_note
-from cockpit.screens.run_launch_check import LaunchCheck
+from cockpit.tui.screens.base import PlaceScreen
+from cockpit.tui.screens.profile_dialogs import ConfirmDialog
 from engines.protocol import RUN_FILE
 
 _CONTROL = "run-control"

@@ -1,1 +1,0 @@
-"""One screen module per place (hardware, doctor, profiles, launch, logs) plus dialogs."""

@@ -1,0 +1,1 @@
+"""One screen module per place (hardware, doctor, profiles, runs, logs) plus dialogs."""
