@@ -18,8 +18,8 @@ from types import MappingProxyType
 from typing import Any
 
 from cockpit.doctor.facts import Facts, normalize
-from cockpit.doctor.isolated import Outcome, run_isolated
 from cockpit.doctor.probe_script import RESULT_MARKER, STAGE_MARKER
+from cockpit.isolated import Outcome, run_isolated
 
 PROBE_SCRIPT = Path(__file__).with_name("probe_script.py")
 DEFAULT_TIMEOUT_S = 20.0

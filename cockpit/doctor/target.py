@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cockpit.doctor.facts import Facts
 from cockpit.doctor.finding import Finding
-from cockpit.doctor.isolated import run_isolated
+from cockpit.isolated import run_isolated
 
 FACTS_SCRIPT = Path(__file__).with_name("facts_script.py")
 DEFAULT_FACTS_TIMEOUT_S = 30.0

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cockpit.doctor.isolated import run_isolated
+from cockpit.isolated import run_isolated
 from cockpit.vram.resolve import resolve_model
 from cockpit.vram.specs import UnknownModel
 

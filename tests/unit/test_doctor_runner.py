@@ -13,12 +13,12 @@ import pytest
 
 from cockpit.doctor.checks import check
 from cockpit.doctor.facts import Facts
-from cockpit.doctor.isolated import Outcome, signal_name
 from cockpit.doctor.probe_script import RESULT_MARKER, STAGE_MARKER
 from cockpit.doctor.probes import parse_outcome, run_probe, run_probes, run_snippet
 from cockpit.doctor.runner import exit_code, run_checks, run_doctor
 from cockpit.doctor.target import FACTS_SCRIPT, TargetError, gather_facts, resolve_python
 from cockpit.hardware.snapshot import NvmlStatus
+from cockpit.isolated import Outcome, signal_name
 from tests.unit.doctor_fixtures import SECRET_TOKEN, ctx, dist, facts, gpu
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")

@@ -1,8 +1,9 @@
 """Run a command in its own process group with a hard timeout, and name how it died.
 
-The doctor runs code that may segfault, abort (WSL's libcuda "double free") or hang
-(a wedged driver). Each run gets its own process group so a timeout kills the whole
-tree, and a death by signal is reported by name ("SIGABRT"), never raised.
+The doctor's probes and the VRAM trace run code that may segfault, abort (WSL's libcuda
+"double free") or hang (a wedged driver). Each run gets its own process group so a
+timeout kills the whole tree, and a death by signal is reported by name ("SIGABRT"),
+never raised.
 """
 
 from __future__ import annotations
