@@ -76,9 +76,11 @@ def _tail_problem(path: str, size: int, _mtime_ns: int) -> Match | None:
             data = handle.read(LOG_TAIL_BYTES)
     except OSError:
         return None
-    found = ChunkScanner().feed(data, lines_before + 1)
+    scanner = ChunkScanner()
+    found = scanner.feed(data, lines_before + 1) + scanner.finish()
     errors = [m for m in found if m.severity == "error"]
-    return (errors or found or [None])[-1]
+    known = [m for m in errors if m.id != "unrecognized_error"]
+    return (known or errors or found or [None])[-1]
 
 
 def _blocks(handle: BinaryIO, limit: int) -> Iterator[bytes]:
