@@ -27,7 +27,7 @@ from cockpit.profiles.store import (
     resolve_data_path,
 )
 from cockpit.runs.preventable import known_causes
-from cockpit.runs.refusal import Refusal
+from cockpit.runs.refusal import Refusal, from_problem
 from engines.profile_schema import TINY_DEMO_MODEL, Profile
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_WONT_FIT", "Preflight", "PreflightError", "Refusal"]
@@ -139,16 +139,7 @@ def _cards(
 def _profile_refusals(loaded: LoadedProfile) -> list[Refusal]:
     if loaded.error:
         return [Refusal("", loaded.error, "fix the file so it reads as TOML")]
-    errors = [p for p in loaded.problems if p.severity == "error"]
-    return [
-        Refusal(
-            p.key,
-            p.message,
-            p.suggestion or "edit the profile (README, Profiles)",
-            catalog_id=p.catalog_id,
-        )
-        for p in errors
-    ]
+    return [from_problem(p) for p in loaded.problems if p.severity == "error"]
 
 
 def _data_refusals(data: Path | str, notes: list[str]) -> list[Refusal]:

@@ -4,7 +4,8 @@ Each check returns refusals tagged with the catalog id (cockpit/knowledge/catalo
 failure it prevents, so pre-flight and `cockpit explain` on the failed run's log say the same
 thing. What the engine would survive is a warning, what would end it is a refusal:
 - bf16 on a GPU without it: the engine trains in fp16 instead (engines/modeling.py) → warning;
-- FlashAttention 2 on a GPU below compute capability 8.0: loading the model fails → refusal;
+- FlashAttention 2 on a GPU below compute capability 8.0: loading the model fails → refusal
+  (these two are the Profiles place's rules too: cockpit/profiles/gpu_rules.py);
 - packing with less data than one packed batch: TRL packs it all into one short batch and
   trains a step (TRL 1.16, measured) → warning;
 - the exact_match reward without an `answer` column: its first call raises → refusal;
@@ -25,13 +26,12 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from cockpit.hardware.cuda import cuda_tuple, driver_too_old, pre_ampere, sm
+from cockpit.hardware.cuda import cuda_tuple, driver_too_old
 from cockpit.hardware.snapshot import GpuTraits
-from cockpit.runs.refusal import Refusal
+from cockpit.profiles.gpu_rules import gpu_problems
+from cockpit.runs.refusal import Refusal, from_problem
 from engines.profile_schema import Profile
 
-BF16_CAUSE = "bf16_unsupported"
-FLASH_ATTN_CAUSE = "flash_attn_unsupported_gpu"
 PACKING_CAUSE = "sft_packing_too_few_samples"
 REWARD_COLUMN_CAUSE = "grpo_reward_missing_dataset_column"
 DRIVER_CAUSE = "cuda_driver_too_old"
@@ -74,7 +74,7 @@ def known_causes(
     return refusals, warnings
 
 
-# -- the GPU: bf16 and FlashAttention 2 need compute capability 8.0 ----------------------
+# -- the GPU: bf16 and FlashAttention 2 need compute capability 8.0 (profiles/gpu_rules) ----
 
 
 def training_card(gpus: Sequence[GpuTraits], processes: int) -> GpuTraits | None:
@@ -91,28 +91,9 @@ def gpu_checks(
     profile: Profile, gpus: Sequence[GpuTraits], processes: int
 ) -> tuple[list[Refusal], list[Refusal]]:
     """FlashAttention 2 (refused) and bf16 (warned) on a card older than Ampere."""
-    card = training_card(gpus, processes)
-    if card is None or not pre_ampere(card.compute_capability):
-        return [], []
-    cap = card.compute_capability or (0, 0)
-    seen = f"{card.name or 'the GPU'} is {sm(cap)} (compute capability {cap[0]}.{cap[1]})"
-    refusals, warnings = [], []
-    model = profile.model
-    if model.attn_implementation == "flash_attention_2":
-        message = (
-            f'attn_implementation = "flash_attention_2", but {seen}: FlashAttention 2 runs only'
-            " on 8.0 (Ampere) or newer, so loading the model fails"
-        )
-        fix = 'set model.attn_implementation = "sdpa" (PyTorch\'s own attention; "auto" picks it)'
-        key = "model.attn_implementation"
-        refusals.append(Refusal(key, message, fix, "hardware", FLASH_ATTN_CAUSE))
-    if model.dtype == "bf16":
-        message = (
-            f'dtype = "bf16", but {seen}, which has no bfloat16 (8.0 or newer has): the engine '
-            "trains in fp16 instead"
-        )
-        fix = 'set model.dtype = "fp16" (or "auto", which picks fp16 on this card)'
-        warnings.append(Refusal("model.dtype", message, fix, "hardware", BF16_CAUSE))
+    problems = gpu_problems(profile.model, training_card(gpus, processes))
+    refusals = [from_problem(p, "hardware") for p in problems if p.severity == "error"]
+    warnings = [from_problem(p, "hardware") for p in problems if p.severity == "warning"]
     return refusals, warnings
 
 
@@ -198,14 +179,14 @@ def packing_check(profile: Profile, data: Path) -> Refusal | None:
     rows = count_rows(data)
     shown = "an unknown number of" if rows is None else str(rows)
     message = (
-        f"packing = true, but {data.name} holds {shown} rows: about {tokens} tokens at most "
+        f"{data.name} holds {shown} rows: about {tokens} tokens at most "
         f"({size} bytes ÷ {BYTES_PER_TOKEN}), and one packed batch is max_seq_length {length} "
         f"× batch_size {batch} = {needed} tokens: packed, all of it fits in "
         f"{max(1, math.ceil(tokens / length))} of the batch's {batch} sequences, so each epoch "
         "is a single step"
     )
     fix = f"set train.packing = false, or add data (at least {needed} tokens)"
-    return Refusal("train.packing", message, fix, "data", PACKING_CAUSE)
+    return Refusal("train.packing", message, fix, "data", PACKING_CAUSE, "true")
 
 
 def reward_column_check(profile: Profile, data: Path) -> Refusal | None:
@@ -222,15 +203,15 @@ def reward_column_check(profile: Profile, data: Path) -> Refusal | None:
             continue
         others = [r for r in rewards if r != name] or ["format"]
         message = (
-            f'rewards = {_toml_list(rewards)}: "{name}" reads each row\'s "{column}", but the '
-            f"first rows of {data.name} have only {', '.join(sorted(columns))}: its first "
-            "call fails"
+            f'"{name}" reads each row\'s "{column}", but the first rows of {data.name} have '
+            f"only {', '.join(sorted(columns))}: its first call fails"
         )
         fix = (
             f'add an "{column}" field to every row of data.path, or drop "{name}": '
             f"set grpo.rewards = {_toml_list(others)}"
         )
-        return Refusal("grpo.rewards", message, fix, "data", REWARD_COLUMN_CAUSE)
+        shown = _toml_list(rewards)
+        return Refusal("grpo.rewards", message, fix, "data", REWARD_COLUMN_CAUSE, shown)
     return None
 
 

@@ -6,7 +6,10 @@ Its own module so that pre-flight and the checks of known causes it runs
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from cockpit.profiles.validate import MISSING, Problem, show_value
 
 
 @dataclass(frozen=True)
@@ -21,14 +24,32 @@ class Refusal:
     catalog_id: str | None = None
     """The known cause (cockpit/knowledge/catalog.toml) the run would fail with: `cockpit
     explain` on its log would name the same id and fix."""
+    value: str | None = None
+    """The key's value as written in the profile ("4bit" in quotes), when the message does
+    not already say it."""
+
+    @property
+    def where(self) -> str:
+        """'key = value: ', 'key: ' or '' — what goes before the message."""
+        if not self.key:
+            return ""
+        return f"{self.key} = {self.value}: " if self.value is not None else f"{self.key}: "
 
     def __str__(self) -> str:
-        where = f"{self.key}: " if self.key else ""
         known = f"\n    known cause: {self.catalog_id}" if self.catalog_id else ""
-        return f"{where}{self.message}\n    fix: {self.fix}{known}"
+        return f"{self.where}{self.message}\n    fix: {self.fix}{known}"
 
     def as_warning(self) -> str:
         """One line for the notes of a run that starts anyway."""
-        where = f"{self.key}: " if self.key else ""
         known = f" [{self.catalog_id}]" if self.catalog_id else ""
-        return f"warning: {where}{self.message} — fix: {self.fix}{known}"
+        return f"warning: {self.where}{self.message} — fix: {self.fix}{known}"
+
+
+def from_problem(problem: Problem, kind: str = "profile") -> Refusal:
+    """A profile problem as a refusal (or a warning): key, value, message, fix, catalog id."""
+    value = None
+    if problem.key and problem.value is not MISSING and not isinstance(problem.value, Mapping):
+        shown = show_value(problem.value)
+        value = None if shown in problem.message else shown
+    fix = problem.suggestion or "edit the profile (README, Profiles)"
+    return Refusal(problem.key, problem.message, fix, kind, problem.catalog_id, value)

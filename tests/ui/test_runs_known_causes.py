@@ -55,8 +55,7 @@ async def test_flash_attention_2_on_a_t4_is_refused_with_key_value_fix_and_cause
     async with app.run_test(size=(130, 44)) as pilot:
         verdict = " ".join((await _check_of(pilot, "fa2")).split())
         assert "refused to start" in verdict
-        assert 'model.attn_implementation: attn_implementation = "flash_attention_2"' in verdict
-        assert "Tesla T4 is sm_75" in verdict
+        assert 'model.attn_implementation = "flash_attention_2": Tesla T4 is sm_75' in verdict
         assert 'fix: set model.attn_implementation = "sdpa"' in verdict
         assert "known cause: flash_attn_unsupported_gpu" in verdict
         assert "s start" not in app.screen.query_one("#launch-keys", Static).content.plain
@@ -71,5 +70,5 @@ async def test_bf16_on_a_t4_starts_with_a_warning_and_its_fix(runs_env):
     async with app.run_test(size=(130, 44)) as pilot:
         verdict = " ".join((await _check_of(pilot, "bf16")).split())
         assert "ready to start" in verdict
-        assert 'warning: model.dtype: dtype = "bf16"' in verdict
+        assert 'warning: model.dtype = "bf16": Tesla T4 is sm_75' in verdict
         assert 'set model.dtype = "fp16"' in verdict and "[bf16_unsupported]" in verdict

@@ -2,7 +2,9 @@
 
 Left, every profile with its verdict for the planned card; in the middle, the open
 profile as a form; right, its estimate, recomputed on every change (an estimate takes a
-few milliseconds), with suggestions that one key applies. The file operations and the
+few milliseconds), with suggestions that one key applies. Planning for the detected GPU,
+the form also flags what that card cannot do (FlashAttention 2 or bf16 before Ampere) with
+the catalog ids pre-flight refuses or warns with. The file operations and the
 "unsaved changes" questions live in `ProfileFileActions`; this module lays the place out
 and keeps list, form and estimate in step.
 """
@@ -18,7 +20,8 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Input, Label, OptionList, Select, Static
 
-from cockpit.hardware.snapshot import MachineSnapshot
+from cockpit.hardware.snapshot import GpuTraits, MachineSnapshot, gpu_traits, largest_gpu
+from cockpit.profiles.gpu_rules import gpu_problems
 from cockpit.profiles.plan import (
     PRESET_GIB,
     Assessment,
@@ -79,6 +82,8 @@ class ProfilesScreen(ProfileFileActions):
         self.planned: Card = detected_card(None)
         """The card verdicts are computed for (a profile's own gpu_memory_gib wins)."""
         self._detected: Card = self.planned
+        self._detected_gpu: GpuTraits | None = None
+        """What the detected card can do (bf16, FlashAttention 2), judged while editing."""
         self.assessment: Assessment | None = None
         """The open profile's latest assessment."""
         self._was_dirty = False
@@ -114,6 +119,12 @@ class ProfilesScreen(ProfileFileActions):
     # -- the planned card ---------------------------------------------------------------
 
     def _snapshot_changed(self, snapshot: MachineSnapshot | None) -> None:
+        gpu = largest_gpu(snapshot)
+        traits = None if gpu is None else gpu_traits((gpu,))[0]
+        if traits != self._detected_gpu:
+            self._detected_gpu = traits
+            if self.is_open:
+                self.revalidate()
         card = detected_card(snapshot)
         if card == self._detected:
             return
@@ -226,6 +237,9 @@ class ProfilesScreen(ProfileFileActions):
         """Validate the form's profile, flag its fields and estimate it on its card."""
         form = self.query_one(ProfileForm)
         profile, problems = parse_profile(form.raw)
+        planning_detected = self.query_one("#plan-card", Select).value == "detected"
+        if profile is not None and planning_detected:  # a preset size says nothing of sm_XY
+            problems += gpu_problems(profile.model, self._detected_gpu)
         form.show_problems(problems)
         self.assessment = assess(profile, problems, self.planned)
         self.query_one(EstimatePane).show(self.assessment)

@@ -39,8 +39,7 @@ def _first_reason(check: LaunchCheck) -> str:
         missing = ", ".join(check.missing)
         return f"the training stack is missing ({missing}): {check.install_command}"
     refusal = check.preflight.refusals[0]
-    where = f"{refusal.key}: " if refusal.key else ""
-    return f"{where}{refusal.message}. Fix: {refusal.fix}"
+    return f"{refusal.where}{refusal.message}. Fix: {refusal.fix}"
 
 
 def _wait_for_exit(run_dir: Path, timeout: float) -> None:

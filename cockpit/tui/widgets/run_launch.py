@@ -36,8 +36,7 @@ def launch_keys(check: LaunchCheck | None) -> Content:
 def _refusal_lines(check: LaunchCheck) -> list[Content]:
     lines = [Content.styled("✗ refused to start", "bold $error")]
     for refusal in check.preflight.refusals:
-        where = f"{refusal.key}: " if refusal.key else ""
-        lines.append(Content.assemble("  ", (f"{where}{refusal.message}", "bold")))
+        lines.append(Content.assemble("  ", (f"{refusal.where}{refusal.message}", "bold")))
         fix = refusal.fix.replace("--force", "f") if refusal.kind == "vram" else refusal.fix
         lines.append(Content.assemble("    fix: ", (fix, "$success")))
         if refusal.catalog_id:  # the id `cockpit explain` gives the log of such a failed run
