@@ -125,3 +125,19 @@ def test_trl_outside_what_unsloth_declares_fails_with_the_catalog_id(trl, side):
     assert found.status == "fail" and found.catalog_id == "unsloth_trl_skew"
     assert f"trl {trl} is installed ({side})" in found.detail
     assert '"trl!=0.19.0,<=1.15.0,>=0.18.2"' in found.fix and 'backend = "peft"' in found.fix
+
+
+def test_flash_attn_on_a_t4_only_is_a_warning_with_the_catalog_id():
+    t4 = gpu(name="Tesla T4", capability=(7, 5), cuda="12.4", memory_gib=15)
+    flash = dist("flash-attn", "2.7.4")
+    found = stack.attention_kernels(ctx(facts(TORCH, flash), ok_probe("flash_attn"), gpus=(t4,)))
+    assert found.status == "warn" and found.catalog_id == "flash_attn_unsupported_gpu"
+    assert "GPU 0 Tesla T4 is sm_75" in found.detail
+    assert 'attn_implementation = "sdpa"' in found.fix
+    assert f"{PYTHON} -m pip uninstall -y flash-attn" in found.fix
+
+
+def test_flash_attn_with_an_ampere_card_is_fine():
+    flash = dist("flash-attn", "2.7.4")
+    found = stack.attention_kernels(ctx(facts(TORCH, flash), ok_probe("flash_attn"), gpus=(gpu(),)))
+    assert found.status == "ok" and found.catalog_id is None

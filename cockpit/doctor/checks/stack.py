@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 
 from cockpit.doctor.checks._base import check, cuda_wheel_tag, finding, version
-from cockpit.doctor.checks.gpu import torch_install
+from cockpit.doctor.checks.gpu import capabilities, torch_install
 from cockpit.doctor.checks.unsloth_versions import unsloth_skews
 from cockpit.doctor.context import DoctorContext
 from cockpit.doctor.finding import Finding
+from cockpit.hardware.cuda import pre_ampere, sm
 
 # torchao release -> oldest torch its Python API supports (pytorch/ao compatibility table).
 _TORCHAO_MIN_TORCH = (("0.17", "2.9"), ("0.16", "2.8"), ("0.14", "2.7"), ("0.13", "2.6"))
@@ -294,6 +295,26 @@ def _kernel_problem(ctx: DoctorContext, name: str, dist_name: str) -> str | None
     return None
 
 
+def _flash_attn_too_new_for(ctx: DoctorContext) -> Finding | None:
+    """flash-attn installed where no GPU can run it (all below sm_80): a warning, since only
+    models loaded with FlashAttention 2 fail, but some libraries pick it when installed."""
+    dist, cards = ctx.facts.dist("flash-attn"), capabilities(ctx)
+    if dist is None or not cards or not all(pre_ampere(cap) for _, cap in cards):
+        return None
+    label, cap = cards[0]
+    detail = (
+        f"flash-attn {dist.version} is installed, but {label} is {sm(cap)}: FlashAttention 2"
+        " needs compute capability 8.0 (Ampere) or newer, so a model loaded with"
+        " attn_implementation='flash_attention_2' fails (pre-flight refuses such a profile)."
+    )
+    fix = (
+        'Load models with PyTorch\'s attention: [model] attn_implementation = "sdpa"'
+        " (attn_implementation='sdpa' in code); uninstalling flash-attn stops libraries from"
+        f" picking it: {ctx.python} -m pip uninstall -y flash-attn"
+    )
+    return finding("attention_kernels", "warn", detail, fix, "flash_attn_unsupported_gpu")
+
+
 @check("attention_kernels")
 def attention_kernels(ctx: DoctorContext) -> Finding:
     """flash-attn / xformers import and match this torch; on Windows, sdpa instead."""
@@ -315,7 +336,9 @@ def attention_kernels(ctx: DoctorContext) -> Finding:
     ]
     if not problems:
         versions = ", ".join(f"{n} {facts.dist(n).version}" for n in installed)  # type: ignore[union-attr]
-        return finding("attention_kernels", "ok", f"{versions} import with this torch.")
+        return _flash_attn_too_new_for(ctx) or finding(
+            "attention_kernels", "ok", f"{versions} import with this torch."
+        )
     fixes = []
     if any(p.startswith("xformers") for p in problems):
         fixes.append(
