@@ -130,7 +130,7 @@ def test_a_failed_runs_note_names_its_known_cause_and_where_l_opens_the_log(tmp_
     failed = replace(_summary("failed", reason="OutOfMemoryError"), run_dir=tmp_path)
     _, message, _ = ending_note(failed, False)
     assert "l opens the log at line 121: CUDA out of memory" in message
-    (tmp_path / "output.log").write_text("Killed\n", encoding="utf-8")
+    (tmp_path / "output.log").write_text("loading\nstep 1\n", encoding="utf-8")
     _, message, _ = ending_note(failed, False)  # the log changed: read again
     assert "read the log with l" in message
 
