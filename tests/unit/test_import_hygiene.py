@@ -53,6 +53,11 @@ def test_the_tui_imports_no_gpu_stack():
         "cockpit.logs.source",
         "cockpit.report.build",
         "cockpit.cli.report",
+        "cockpit.runs.launch_check",
+        "cockpit.runs.feed",
+        "cockpit.runs.endings",
+        "cockpit.profiles.plan",
+        "cockpit.profiles.fields",
     ],
 )
 def test_core_logic_imports_no_textual(module):
@@ -75,3 +80,8 @@ def test_engines_import_neither_textual_nor_cockpit(module):
 def test_engines_protocol_is_stdlib_only():
     loaded = _top_level(_modules_after("import engines.protocol"))
     assert not loaded & {"torch", "transformers", "numpy", "textual", "rich"}
+
+
+def test_the_profile_schema_is_stdlib_only():
+    loaded = _top_level(_modules_after("import engines.profile_schema"))
+    assert not loaded & {"torch", "transformers", "numpy", "textual", "rich", "cockpit"}
