@@ -115,7 +115,7 @@ def _run_command(args: argparse.Namespace) -> int:
 
         return profiles_main(args.gpu_gib, args.json)
     if args.command == "explain":
-        from cockpit.knowledge.explain import explain_main
+        from cockpit.cli.explain import explain_main
 
         return explain_main(args.file, args.json)
     if args.command == "report":

@@ -49,7 +49,7 @@ def test_the_tui_imports_no_gpu_stack():
         "cockpit.vram.estimate",
         "cockpit.cli.profiles",
         "cockpit.knowledge.matcher",
-        "cockpit.knowledge.explain",
+        "cockpit.cli.explain",
         "cockpit.logs.source",
         "cockpit.report.build",
         "cockpit.cli.report",

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from cockpit.cli.explain import explain_main
 from cockpit.knowledge.catalog import by_id, entries
-from cockpit.knowledge.explain import explain_main
 from cockpit.knowledge.matcher import scan_text
 from tests.fixtures.logs import failed_run_lines
 

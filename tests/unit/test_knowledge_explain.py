@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.knowledge.explain import explain_main
+from cockpit.cli.explain import explain_main
 from cockpit.logtext import decode
 
 OOM = "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.knowledge.explain import explain_main
+from cockpit.cli.explain import explain_main
 from cockpit.knowledge.findings import UNRECOGNIZED, Match
 from cockpit.knowledge.matcher import ChunkScanner, scan_file, scan_lines
 from cockpit.report.build import build_report

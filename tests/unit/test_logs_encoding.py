@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.knowledge.explain import explain_main
+from cockpit.cli.explain import explain_main
 from cockpit.knowledge.matcher import scan_file
 from cockpit.logs.source import LogFile
 from cockpit.logtext import detect_encoding, looks_binary
