@@ -1,7 +1,7 @@
 """The bytes-and-text side of profile files: the messages a user sees when one is unreadable.
 
 Each message names the file, says what is wrong (with line and column where there is
-one) and how to fix it. Kept apart from `profile_store` so the wording can grow without
+one) and how to fix it. Kept apart from the store so the wording can grow without
 crowding the file operations.
 """
 

@@ -1,7 +1,7 @@
 """What each profile key accepts, and the "did you mean" guesses for keys that do not exist.
 
 Each rule turns a raw TOML value into the typed value, or into a message saying what is
-allowed plus a likely fix. Kept apart from the parse walk (`profile_validate`) so the table
+allowed plus a likely fix. Kept apart from the parse walk (`cockpit.profiles.validate`) so the table
 of rules reads as the format's reference. Key order follows `engines.profile_schema`.
 """
 

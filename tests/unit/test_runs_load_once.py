@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from cockpit.cli.train import train_main
-from cockpit.profiles import store as profile_store
+from cockpit.profiles import store
 from cockpit.runs.launch_check import check_launch
 from cockpit.runs.supervisor import start_run
 from tests.runs_helpers import TINY
@@ -23,13 +23,13 @@ pytest_plugins = ["tests.runs_fixtures"]
 def reads(monkeypatch) -> Iterator[list[str]]:
     """The profile files the loader reads, in order."""
     seen: list[str] = []
-    real = profile_store.read_profile_text
+    real = store.read_profile_text
 
     def counting(path):
         seen.append(str(path))
         return real(path)
 
-    monkeypatch.setattr(profile_store, "read_profile_text", counting)
+    monkeypatch.setattr(store, "read_profile_text", counting)
     yield seen
 
 
