@@ -37,7 +37,12 @@ from cockpit.tui.places import PLACES
 from cockpit.tui.screens.profile_actions import ProfileFileActions
 from cockpit.tui.widgets.estimate_pane import EstimatePane
 from cockpit.tui.widgets.profile_form import ProfileForm
-from cockpit.tui.widgets.profile_list import ListedProfile, ProfileList, display_path
+from cockpit.tui.widgets.profile_list import (
+    ListedProfile,
+    ProfileList,
+    display_path,
+    verdict_style,
+)
 
 ROOMY_WIDTH = 160
 """From this many columns the list stays beside an open profile's form and estimate."""
@@ -209,8 +214,9 @@ class ProfilesScreen(ProfileFileActions):
         lines = [Content.styled(display_path(loaded.path), "$text-muted")]
         if loaded.raw is not None and isinstance(loaded.raw.get("description"), str):
             lines.insert(0, Content(loaded.raw["description"]))
-        if item.assessment.message:
-            lines.append(Content.styled(item.assessment.message, item.assessment.style))
+        assessment = item.assessment
+        if assessment.message:
+            lines.append(Content.styled(assessment.message, verdict_style(assessment.verdict)))
         info.update(Content("\n").join(lines))
         if not self.is_open:
             profile = loaded.profile
