@@ -123,8 +123,9 @@ def test_wheel_carries_catalogs_css_profiles_data_and_engines(installed: Install
     expected = {
         "cockpit/knowledge/catalog.toml",
         "cockpit/vram/catalog.toml",
-        "cockpit/app.tcss",
+        "cockpit/tui/app.tcss",
         "engines/protocol.py",
+        "engines/profile_schema.py",
         *(f"cockpit/shipped_profiles/{name}" for name in SHIPPED_PROFILES),
         *(f"cockpit/shipped_profiles/data/{name}" for name in SHIPPED_DATA),
     }
