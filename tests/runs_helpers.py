@@ -20,8 +20,9 @@ COCKPIT = [str(Path(sys.executable).parent / "cockpit")]
 """The real console script, as a user runs it."""
 
 
-def wait_for(condition: Callable[[], object], timeout: float = 15.0, what: str = "") -> object:
-    """Poll `condition` until it returns something truthy; fail the test after `timeout`."""
+def wait_for(condition: Callable[[], object], timeout: float = 60.0, what: str = "") -> object:
+    """Poll `condition` until it returns something truthy; fail the test after `timeout`
+    (generous: in a parallel test run every subprocess is slower; a hang still fails)."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()

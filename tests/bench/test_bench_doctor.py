@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 COCKPIT = str(Path(sys.executable).parent / "cockpit")
 
 
@@ -16,6 +18,7 @@ def _wall(argv: list[str]) -> tuple[float, subprocess.CompletedProcess]:
     return time.monotonic() - start, done
 
 
+@pytest.mark.wallclock
 def test_doctor_wall_time(report):
     baseline, _ = _wall([sys.executable, "-c", "import torch, transformers"])
     wall, done = _wall([COCKPIT, "doctor", "--json"])

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import tomli_w
 
 from cockpit.profiles.validate import profile_to_raw
@@ -26,6 +27,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 CALLS = 500
+pytestmark = pytest.mark.wallclock
 
 
 def _seed(model: str = "unsloth/Llama-3.2-3B-Instruct-bnb-4bit") -> Profile:

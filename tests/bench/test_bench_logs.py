@@ -20,7 +20,7 @@ from tests.bench.biglog import write_training_log
 from tests.bench.test_bench_tui import COCKPIT, ENV, MINIMAL, _app_pid
 from tests.e2e.tmux import Tmux
 
-pytestmark = pytest.mark.usefixtures("need_tmux")
+pytestmark = [pytest.mark.usefixtures("need_tmux"), pytest.mark.wallclock]
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,8 @@ import statistics
 import time
 from pathlib import Path
 
+import pytest
+
 from cockpit.runs.runjson import write_meta
 from cockpit.runs.supervisor import start_run
 from cockpit.runs.watcher import RunWatcher
@@ -23,6 +25,7 @@ pytest_plugins = ["tests.runs_fixtures"]
 
 UI_POLL_S = 0.1
 STEPS = 25
+pytestmark = pytest.mark.wallclock
 
 
 def _p95(samples: list[float]) -> float:

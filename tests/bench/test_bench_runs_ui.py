@@ -37,6 +37,7 @@ SIZED = "env -u COLUMNS -u LINES {}"
 DEMO = Path(__file__).resolve().parents[2] / "profiles" / "tiny-demo-cpu.toml"
 EVENTS = 10
 KEYS = 20
+pytestmark = pytest.mark.wallclock
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ import pytest
 
 from tests.e2e.tmux import Tmux
 from tests.fixtures.logs import PLANTED_TOKEN, write_failed_run_log
+from tests.system_tools import need_tmux
 
 REPO = Path(__file__).resolve().parents[2]
 INSTALL_MARKER = "<!-- setup:install -->"
@@ -39,8 +40,7 @@ def readme_install_command() -> str:
 @pytest.fixture(scope="module")
 def fresh_install(tmp_path_factory) -> tuple[Path, float]:
     """A copy of the tree with the README's install done in it; (checkout, seconds)."""
-    if not Tmux.available():
-        pytest.fail("tmux is not installed; .ci/run installs it (apt-get install tmux)")
+    need_tmux()
     checkout = tmp_path_factory.mktemp("stranger") / "cockpit"
     shutil.copytree(REPO, checkout, ignore=shutil.ignore_patterns(
         ".venv", ".git", "__pycache__", "*.egg-info", "build", "dist", ".pytest_cache",

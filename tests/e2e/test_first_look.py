@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.tmux import Tmux
+from tests.system_tools import need_tmux
 
 COCKPIT = str(Path(sys.executable).parent / "cockpit")
 ENV = {"TERM": "xterm-256color"}
@@ -17,8 +18,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def terminal(request):
-    if not Tmux.available():
-        pytest.fail("tmux is not installed; .ci/run installs it (apt-get install tmux)")
+    need_tmux()
     sessions: list[Tmux] = []
 
     def _open(args: str = "", width: int = 80, height: int = 24) -> Tmux:

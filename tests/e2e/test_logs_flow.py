@@ -15,6 +15,7 @@ from cockpit.runs.store import RUNS_DIR_ENV, create_run
 from tests.e2e.tmux import Tmux
 from tests.fixtures.logs import PLANTED_TOKEN, failed_run_lines
 from tests.runs_helpers import TINY
+from tests.system_tools import need_tmux
 
 COCKPIT = str(Path(sys.executable).parent / "cockpit")
 PAD = "ValueError: Asking to pad but the tokenizer does not have a padding token."
@@ -25,8 +26,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def failed_run(tmp_path, monkeypatch) -> dict[str, str]:
-    if not Tmux.available():
-        pytest.fail("tmux is not installed; .ci/run installs it (apt-get install tmux)")
+    need_tmux()
     monkeypatch.setenv(RUNS_DIR_ENV, str(tmp_path / "runs"))
     run = create_run(TINY, now=NOON)
     update_meta(run.run_json, pid=999_999, exit_code=1, ended=NOON + 60)

@@ -11,6 +11,7 @@ import pytest
 
 from cockpit.profiles.store import CONFIG_DIR_ENV, list_profiles, load_profile_file
 from tests.e2e.tmux import Tmux
+from tests.system_tools import need_tmux
 
 COCKPIT = str(Path(sys.executable).parent / "cockpit")
 TABS_TO_BATCH_SIZE = 17  # name → description → engine → [model] 6 → [lora] 5 → [data] 3
@@ -34,8 +35,7 @@ def _open(term: Tmux, name: str) -> None:
 
 
 def test_edit_apply_save_reopen(tmp_path, monkeypatch):
-    if not Tmux.available():
-        pytest.fail("tmux is not installed; .ci/run installs it (apt-get install tmux)")
+    need_tmux()
     config = tmp_path / "config"
     monkeypatch.setenv(CONFIG_DIR_ENV, str(config))  # list_profiles sees what cockpit sees
     env = {"TERM": "xterm-256color", "COCKPIT_CONFIG_DIR": str(config)}

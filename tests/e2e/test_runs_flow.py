@@ -21,6 +21,7 @@ import pytest
 
 from cockpit.runs.runjson import read_meta
 from tests.e2e.tmux import Tmux
+from tests.system_tools import need_tmux
 
 COCKPIT = str(Path(sys.executable).parent / "cockpit")
 SHIPPED = Path(__file__).resolve().parents[2] / "profiles"
@@ -37,8 +38,7 @@ def _step(screen: str) -> int:
 @pytest.fixture
 def scratch(tmp_path: Path) -> Iterator[dict[str, str]]:
     """Environment for cockpit in tmp; kills every run's process group afterwards."""
-    if not Tmux.available():
-        pytest.fail("tmux is not installed; .ci/run installs it (apt-get install tmux)")
+    need_tmux()
     profiles = tmp_path / "config" / "profiles"
     profiles.mkdir(parents=True)
     text = (SHIPPED / "tiny-demo-cpu.toml").read_text()

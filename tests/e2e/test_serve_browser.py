@@ -9,13 +9,8 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 
-from tests.browser_shot import (
-    INSTALL_HINT,
-    Page,
-    find_chromium,
-    headless_chromium,
-    served_cockpit,
-)
+from tests.browser_shot import Page, headless_chromium, served_cockpit
+from tests.system_tools import need_chromium
 
 pytestmark = pytest.mark.e2e
 
@@ -38,8 +33,7 @@ async def _walk_places(devtools_port: int, url: str) -> None:
 
 
 def test_browser_shows_the_app_and_keys_switch_places(tmp_path: Path) -> None:
-    if find_chromium() is None:
-        pytest.fail(INSTALL_HINT)
+    need_chromium()
     with (
         served_cockpit(SIMULATE, tmp_path) as (url, log),
         headless_chromium(tmp_path) as devtools_port,

@@ -30,12 +30,27 @@ def screen_text(app: App) -> str:
     return "\n".join(strip.text for strip in strips)
 
 
+SETTLE_ROUNDS = 100
+"""Rounds settle() tries before giving up on a screen that keeps changing (an animation)."""
+
+
 async def settle(pilot: Pilot) -> None:
-    """Wait for the app's workers and the messages they posted to be handled."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Wait until the app has nothing left to do that the screen would show: its workers
+    done, the messages they posted handled, the layout they caused drawn (one more round
+    changes nothing on screen), and a cockpit app's first hardware sample in.
+
+    Counted in rounds of work, not time: ``pilot.pause()`` alone returns early on a busy
+    machine (it calls a process idle when it used little CPU, and a starved one does).
+    """
+    app = pilot.app
+    shown = None
+    for _ in range(SETTLE_ROUNDS):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        now = screen_text(app)
+        if now == shown and getattr(app, "snapshot", True) is not None:
+            return
+        shown = now
 
 
 async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 15) -> None:

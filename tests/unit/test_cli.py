@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # every test here starts processes (tests/unit/conftest.py)
+
 COCKPIT = str(Path(sys.executable).parent / "cockpit")
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every test here starts processes (tests/unit/conftest.py)
+
 COCKPIT = str(Path(sys.executable).parent / "cockpit")
 QLORA_3050 = "profiles/rtx3050-4gb-llama-3.2-3b-qlora.toml"
 

@@ -49,6 +49,7 @@ def test_facts_script_describes_this_interpreter(our_facts: Facts):
     assert our_facts.errors == ()
 
 
+@pytest.mark.slow
 def test_facts_script_never_prints_the_token(tmp_path: Path):
     env = {**os.environ, "HF_TOKEN": SECRET_TOKEN, "HF_HOME": str(tmp_path)}
     out = subprocess.run(
@@ -59,6 +60,7 @@ def test_facts_script_never_prints_the_token(tmp_path: Path):
     assert SECRET_TOKEN not in out and SECRET_TOKEN[4:-2] not in out
 
 
+@pytest.mark.slow
 def test_a_token_file_is_found_and_masked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     (tmp_path / "token").write_text(SECRET_TOKEN + "\n")
     monkeypatch.delenv("HF_TOKEN", raising=False)
@@ -68,6 +70,7 @@ def test_a_token_file_is_found_and_masked(tmp_path: Path, monkeypatch: pytest.Mo
     assert found.token == "hf_S…90" and found.token_source == str(tmp_path / "token")
 
 
+@pytest.mark.slow
 def test_facts_of_a_second_venv_list_its_packages_not_ours(bare_venv: Path):
     found = gather_facts(resolve_python(str(bare_venv)))  # a venv folder is accepted
     assert found.prefix == str(bare_venv)
@@ -75,6 +78,7 @@ def test_facts_of_a_second_venv_list_its_packages_not_ours(bare_venv: Path):
     assert len(found.distributions) < 5
 
 
+@pytest.mark.slow
 def test_run_doctor_on_a_second_venv_says_torch_is_missing(bare_venv: Path):
     findings = run_doctor(str(bare_venv / "bin" / "python"), gpus=(), nvml=NvmlStatus(False))
     by_id = {f.id: f for f in findings}
@@ -91,6 +95,7 @@ def test_nonexistent_python_is_one_clear_finding(tmp_path: Path):
     assert exit_code(findings) == 1
 
 
+@pytest.mark.slow
 def test_something_that_is_not_python_is_reported(tmp_path: Path):
     fake = tmp_path / "python"
     fake.write_text("#!/bin/sh\necho hello\n")
@@ -100,6 +105,7 @@ def test_something_that_is_not_python_is_reported(tmp_path: Path):
     assert "printed no facts" in error.value.finding.detail
 
 
+@pytest.mark.slow
 @posix_only
 def test_an_aborting_probe_is_reported_as_sigabrt():
     code = f"import os; print('{STAGE_MARKER} torch.cuda.is_available()', flush=True); os.abort()"
@@ -109,6 +115,7 @@ def test_an_aborting_probe_is_reported_as_sigabrt():
     assert result.failure() == "crashed with SIGABRT during torch.cuda.is_available()"
 
 
+@pytest.mark.slow
 def test_a_hanging_probe_times_out_quickly():
     start = time.monotonic()
     result = run_snippet(sys.executable, "torch", "import time; time.sleep(30)", timeout=1)
@@ -117,12 +124,14 @@ def test_a_hanging_probe_times_out_quickly():
     assert result.failure().startswith("hung for more than 1 s")
 
 
+@pytest.mark.slow
 def test_a_probe_of_a_missing_package_reports_the_import_error():
     result = run_probe(sys.executable, "ray", timeout=10)
     assert not result.ok and result.returncode == 0
     assert result.error and "No module named 'ray'" in result.error
 
 
+@pytest.mark.slow
 def test_inductor_probe_reads_this_torchs_option_names():
     names = ["epilogue_fusion", "triton.cudagraphs", "triton.no_such_option_anywhere"]
     result = run_probe(sys.executable, "inductor_options", names, timeout=20)
@@ -130,6 +139,7 @@ def test_inductor_probe_reads_this_torchs_option_names():
     assert result.data["missing"] == ["triton.no_such_option_anywhere"]
 
 
+@pytest.mark.slow
 def test_only_probes_of_installed_packages_run():
     assert run_probes(sys.executable, facts(), timeout=10) == {}
     ran = run_probes(sys.executable, facts(dist("ray", "2.51.1")), timeout=10)
@@ -169,6 +179,7 @@ def test_every_check_runs_on_minimal_facts_without_crashing():
     assert len({f.id for f in found}) == len(found) == 22
 
 
+@pytest.mark.slow
 def test_run_doctor_on_this_venv_with_a_fabricated_gpu():
     start = time.monotonic()
     findings = run_doctor(gpus=(gpu(),))

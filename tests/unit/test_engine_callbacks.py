@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import pytest
-import torch
 
-from engines import callbacks
-from engines.callbacks import EventCallback, RunInfo, StopCallback, count_parameters
 from engines.emitter import Emitter
 from engines.protocol import read_events
+
+if TYPE_CHECKING:
+    import torch
+
+    from engines.callbacks import EventCallback
+
+
+@pytest.fixture(scope="module")
+def callbacks():
+    """engines.callbacks, imported when a test runs: it imports transformers and torch."""
+    from engines import callbacks
+
+    return callbacks
 
 
 class _Clock:
@@ -22,13 +33,15 @@ class _Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch) -> _Clock:
+def clock(monkeypatch, callbacks) -> _Clock:
     fake = _Clock()
     monkeypatch.setattr(callbacks, "time", fake)
     return fake
 
 
 def _model() -> torch.nn.Module:
+    import torch
+
     model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(4, 2))
     model[0].requires_grad_(False)
     return model
@@ -51,6 +64,8 @@ def _args(tmp_path) -> SimpleNamespace:
 
 
 def _callback(tmp_path, resumed: int | None = None) -> tuple[EventCallback, Emitter]:
+    from engines.callbacks import EventCallback, RunInfo
+
     emitter = Emitter(tmp_path / "events.jsonl")
     return EventCallback(emitter, RunInfo("sft", "peft", "cpu", 251, resumed)), emitter
 
@@ -145,9 +160,9 @@ def test_an_emitter_off_rank_zero_writes_no_file(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-def test_a_stop_request_ends_training_with_a_checkpoint(tmp_path):
+def test_a_stop_request_ends_training_with_a_checkpoint(tmp_path, callbacks):
     requested = {"now": False}
-    stopper = StopCallback(lambda: requested["now"])
+    stopper = callbacks.StopCallback(lambda: requested["now"])
     control = SimpleNamespace(should_training_stop=False, should_save=False)
     stopper.on_step_end(_args(tmp_path), _state(3), control)
     assert not control.should_training_stop and stopper.stopped_at is None
@@ -156,10 +171,12 @@ def test_a_stop_request_ends_training_with_a_checkpoint(tmp_path):
     assert control.should_training_stop and control.should_save and stopper.stopped_at == 4
 
 
-def test_four_bit_weights_count_twice():
+def test_four_bit_weights_count_twice(callbacks):
+    import torch
+
     class Params4bit(torch.nn.Parameter):
         pass
 
     model = torch.nn.Linear(4, 4, bias=False)
     model.weight = Params4bit(torch.zeros(8), requires_grad=False)
-    assert count_parameters(model) == (0, 16)
+    assert callbacks.count_parameters(model) == (0, 16)

@@ -6,9 +6,7 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
-import datasets
 import pytest
-from datasets import Dataset
 
 from engines import data
 from engines.data import DataError, detect_format, load_rows, resolve_data_path, split_eval
@@ -20,7 +18,15 @@ ALPACA = {"instruction": "Add", "input": "2 and 2", "output": "4"}
 @pytest.fixture(autouse=True)
 def _private_datasets_cache(tmp_path, monkeypatch):
     """Loading a file writes Arrow caches; keep them out of the user's ~/.cache."""
+    import datasets  # here, not at collection: importing datasets takes seconds
+
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-datasets")
+
+
+def _dataset(rows: list[dict]):
+    from datasets import Dataset
+
+    return Dataset.from_list(rows)
 
 
 class _Said(list):
@@ -74,8 +80,8 @@ def _write(path: Path, rows: list[dict]) -> Path:
 def test_local_files_load_by_extension(tmp_path):
     rows = [{"text": f"line {i}"} for i in range(3)]
     jsonl = _write(tmp_path / "a.jsonl", rows)
-    Dataset.from_list(rows).to_csv(tmp_path / "a.csv", index=False)
-    Dataset.from_list(rows).to_parquet(tmp_path / "a.parquet")
+    _dataset(rows).to_csv(tmp_path / "a.csv", index=False)
+    _dataset(rows).to_parquet(tmp_path / "a.parquet")
     for path in (jsonl, tmp_path / "a.csv", tmp_path / "a.parquet"):
         loaded = load_rows(path)
         assert loaded.column_names == ["text"] and len(loaded) == 3, path
@@ -100,7 +106,7 @@ def test_relative_paths_resolve_in_the_given_folders_then_the_shipped_profiles(t
 def test_chat_rows_keep_only_messages_and_get_a_template_when_missing():
     said = _Said()
     tokenizer = SimpleNamespace(chat_template=None)
-    rows = data.to_sft(Dataset.from_list([{**CHAT, "id": 1}]), "chat", tokenizer, said)
+    rows = data.to_sft(_dataset([{**CHAT, "id": 1}]), "chat", tokenizer, said)
     assert rows.column_names == ["messages"]
     assert tokenizer.chat_template == data.SIMPLE_CHAT_TEMPLATE
     assert said and "no chat template" in said[0][1]
@@ -108,7 +114,7 @@ def test_chat_rows_keep_only_messages_and_get_a_template_when_missing():
 
 def test_instruction_rows_become_chat_prompt_and_completion_with_a_template():
     rows = data.to_sft(
-        Dataset.from_list([ALPACA]), "instruction", SimpleNamespace(chat_template="t"), _Said()
+        _dataset([ALPACA]), "instruction", SimpleNamespace(chat_template="t"), _Said()
     )
     row = rows[0]
     assert row["prompt"] == [{"role": "user", "content": "Add\n\n2 and 2"}]
@@ -117,34 +123,32 @@ def test_instruction_rows_become_chat_prompt_and_completion_with_a_template():
 
 def test_instruction_rows_become_alpaca_text_for_a_base_model():
     rows = data.to_sft(
-        Dataset.from_list([ALPACA]), "instruction", SimpleNamespace(chat_template=None), _Said()
+        _dataset([ALPACA]), "instruction", SimpleNamespace(chat_template=None), _Said()
     )
     assert rows[0]["prompt"].startswith("### Instruction:\nAdd\n\n2 and 2")
     assert rows[0]["completion"] == "4"
 
 
 def test_rows_with_empty_fields_are_dropped_and_none_left_is_an_error():
-    rows = data.to_sft(Dataset.from_list([{"text": ""}, {"text": "kept"}]), "text", None, _Said())
+    rows = data.to_sft(_dataset([{"text": ""}, {"text": "kept"}]), "text", None, _Said())
     assert rows["text"] == ["kept"]
     with pytest.raises(DataError, match="empty dataset: 0 examples after formatting"):
         data.require_rows(rows.filter(lambda r: False), "x.jsonl")
 
 
 def test_grpo_chat_rows_become_prompts_with_the_reply_as_answer():
-    rows = data.to_grpo(
-        Dataset.from_list([CHAT]), "chat", SimpleNamespace(chat_template="t"), _Said()
-    )
+    rows = data.to_grpo(_dataset([CHAT]), "chat", SimpleNamespace(chat_template="t"), _Said())
     assert rows[0]["prompt"] == [{"role": "user", "content": "hi"}]
     assert rows[0]["answer"] == "hello"
 
 
 def test_grpo_refuses_plain_text():
     with pytest.raises(DataError, match="GRPO needs prompts"):
-        data.to_grpo(Dataset.from_list([{"text": "x"}]), "text", None, _Said())
+        data.to_grpo(_dataset([{"text": "x"}]), "text", None, _Said())
 
 
 def test_eval_split_holds_out_a_fraction_and_keeps_training_rows():
-    rows = Dataset.from_list([{"text": str(i)} for i in range(20)])
+    rows = _dataset([{"text": str(i)} for i in range(20)])
     train, held_out = split_eval(rows, 0.25, seed=1)
     assert (len(train), len(held_out)) == (15, 5)
     assert split_eval(rows, 0.0, seed=1) == (rows, None)

@@ -43,16 +43,19 @@ def _top_level_after(imports: str) -> set[str]:
     return {m.split(".")[0] for m in json.loads(out.stdout.strip().splitlines()[-1])}
 
 
+@pytest.mark.slow
 def test_no_engine_module_imports_textual_or_cockpit():
     loaded = _top_level_after("\n".join(f"import {m}" for m in ENGINE_MODULES))
     assert "textual" not in loaded and "cockpit" not in loaded
 
 
+@pytest.mark.slow
 def test_the_run_entry_point_starts_without_the_gpu_stack():
     loaded = _top_level_after("import engines.run, engines.profile_schema, engines.emitter")
     assert not loaded & {"torch", "transformers", "trl", "peft", "datasets", "numpy"}
 
 
+@pytest.mark.slow
 def test_a_torch_that_fails_to_import_is_a_failed_run_with_the_reason(tmp_path):
     fake = tmp_path / "broken" / "torch"
     fake.mkdir(parents=True)

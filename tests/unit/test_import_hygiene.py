@@ -11,6 +11,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every test here starts processes (tests/unit/conftest.py)
+
 GPU_STACK = ("torch", "transformers", "peft", "trl", "bitsandbytes", "unsloth", "accelerate")
 
 

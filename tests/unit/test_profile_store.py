@@ -433,6 +433,7 @@ def test_an_absolute_data_path_is_kept(tmp_path):
     assert resolve_data_path(profile, path) == tmp_path / "x.jsonl"
 
 
+@pytest.mark.slow
 def test_the_store_imports_neither_textual_nor_the_gpu_stack():
     code = "import sys, json, cockpit.profiles.store; print(json.dumps(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -279,6 +279,7 @@ def test_a_long_run_keeps_the_timeline_short(runs_dir, tmp_path):
     assert "checkpoint at step 5000" in timeline and len(timeline.splitlines()) < 40
 
 
+@pytest.mark.slow
 def test_the_report_modules_import_neither_textual_nor_the_gpu_stack():
     code = "import sys, json, cockpit.cli.report, cockpit.report.run\n"
     code += "print(json.dumps(sorted(sys.modules)))"

@@ -7,9 +7,17 @@ import os
 import resource
 import signal
 
+import pytest
+
 from tests.runs_helpers import TINY, cockpit, cockpit_popen, wait_for
 
+pytestmark = pytest.mark.slow  # every test here starts processes (tests/unit/conftest.py)
+
 pytest_plugins = ["tests.runs_fixtures"]
+
+DEADLINE_S = 120.0
+"""How long a CLI may take to react: generous, since a busy machine (a parallel test run)
+slows every subprocess down; a hang still fails."""
 
 
 def _runs() -> list[dict]:
@@ -63,7 +71,8 @@ def test_detach_then_runs_then_stop(fake_engine):
     fake_engine("steps=2,then=hang")
     done = cockpit("train", "tiny-demo-cpu", "--detach")
     assert done.returncode == 0 and "detached" in done.stdout
-    run_id = wait_for(lambda: [r["id"] for r in _runs() if r["status"] == "running"])[0]
+    running = wait_for(lambda: [r["id"] for r in _runs() if r["status"] == "running"], DEADLINE_S)
+    run_id = running[0]
     assert run_id in cockpit("runs").stdout
     stopped = cockpit("stop", run_id)
     assert stopped.returncode == 0, stopped.stderr
@@ -95,11 +104,11 @@ def _follow_then_ctrl_c(answer: str):
     and answer the prompt; returns the finished CLI process and its output."""
     proc = cockpit_popen("train", "tiny-demo-cpu", start_new_session=True)
     try:
-        wait_for(lambda: any(r["step"] == 2 for r in _runs()), what="the run to train")
+        wait_for(lambda: any(r["step"] == 2 for r in _runs()), DEADLINE_S, "the run to train")
         proc.stdin.write(answer + "\n")
         proc.stdin.flush()
         os.killpg(proc.pid, signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=DEADLINE_S)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -120,9 +129,9 @@ def test_the_run_survives_its_terminal_closing(fake_engine):
     fake_engine("steps=2,then=hang")
     proc = cockpit_popen("train", "tiny-demo-cpu", start_new_session=True)
     try:
-        wait_for(lambda: any(r["step"] == 2 for r in _runs()), what="the run to train")
+        wait_for(lambda: any(r["step"] == 2 for r in _runs()), DEADLINE_S, "the run to train")
         os.killpg(proc.pid, signal.SIGHUP)
-        proc.wait(timeout=30)
+        proc.wait(timeout=DEADLINE_S)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -179,6 +179,7 @@ def test_hostile_values_in_events_are_skipped_or_ignored(runs_root: Path, no_doc
     assert run_cli(["stop", BAD]).code == 0
 
 
+@pytest.mark.slow
 def test_a_live_run_whose_lock_file_is_a_fifo_cannot_be_stopped_but_says_why(
     runs_root: Path,
 ) -> None:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from engines.protocol import EventTail
 from tests.runs_helpers import cockpit
+
+pytestmark = pytest.mark.slow  # every test here starts processes (tests/unit/conftest.py)
 
 pytest_plugins = ["tests.runs_fixtures"]
 

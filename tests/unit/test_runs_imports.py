@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every test here starts processes (tests/unit/conftest.py)
+
 HEAVY = {"textual", "torch", "transformers", "peft", "trl", "bitsandbytes", "unsloth", "accelerate"}
 
 

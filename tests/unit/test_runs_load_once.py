@@ -16,6 +16,8 @@ from cockpit.runs.launch_check import check_launch
 from cockpit.runs.supervisor import start_run
 from tests.runs_helpers import TINY
 
+pytestmark = pytest.mark.slow  # every test here starts processes (tests/unit/conftest.py)
+
 pytest_plugins = ["tests.runs_fixtures"]
 
 

@@ -151,6 +151,7 @@ def test_runs_dir_naming_a_file_says_so_not_file_exists(tmp_path, monkeypatch):
     assert "File exists" not in str(caught.value)
 
 
+@pytest.mark.slow
 def test_a_disk_full_midway_leaves_nothing_behind(runs_dir):
     """A file size limit makes the profile write fail like a full disk (EFBIG)."""
     create_run(TINY, now=NOON)

@@ -22,6 +22,8 @@ from cockpit.runs.supervisor import (
 from engines import protocol
 from tests.runs_helpers import REPO, TINY, wait_for
 
+pytestmark = pytest.mark.slow  # every test here starts processes (tests/unit/conftest.py)
+
 pytest_plugins = ["tests.runs_fixtures"]
 
 

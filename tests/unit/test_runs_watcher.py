@@ -145,6 +145,7 @@ def _digest(run: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_two_watchers_on_one_live_run_both_see_it_and_write_nothing(fake_engine):
     from cockpit.runs.supervisor import start_run
 

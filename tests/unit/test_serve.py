@@ -216,6 +216,7 @@ def test_a_client_without_origin_needs_the_servers_key(monkeypatch, capsys) -> N
     assert (seen["ws"], seen["ws_wrong"], seen["ws_key"]) == (403, 403, 101)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("safe_path", [True, False], ids=["-P", "3.10 -c"])
 def test_a_cockpit_package_in_the_current_folder_never_runs(tmp_path: Path, safe_path) -> None:
     if safe_path and sys.version_info < (3, 11):
@@ -233,6 +234,7 @@ def test_a_cockpit_package_in_the_current_folder_never_runs(tmp_path: Path, safe
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_sessions_start_when_served_from_a_checkouts_parent(tmp_path: Path) -> None:
     """`cockpit serve` run beside a `cockpit/` folder that is not a package (a checkout)."""
     (tmp_path / "cockpit" / "docs").mkdir(parents=True)

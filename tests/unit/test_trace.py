@@ -16,17 +16,12 @@ import sys
 
 import pytest
 
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
-pytest.importorskip("peft")
-
 from cockpit.profiles.validate import profile_to_raw
 from cockpit.vram.activations import saved_logit_bytes
 from cockpit.vram.catalog import lookup
 from cockpit.vram.estimate import estimate
 from cockpit.vram.specs import ResolvedModel
 from cockpit.vram.trace_client import TraceFailed, trace_estimate
-from engines import trace as engine_trace
 from engines.profile_schema import LoraSection, ModelSection, Profile, TrainSection
 
 LAYERS, BATCH, SEQ = 2, 2, 256
@@ -49,6 +44,21 @@ VARIANTS = {
 }
 
 
+@pytest.fixture(scope="module")
+def training_stack() -> None:
+    """Skip without torch, transformers and peft (imported here, not at collection)."""
+    for name in ("torch", "transformers", "peft"):
+        pytest.importorskip(name)
+
+
+@pytest.fixture(scope="module")
+def engine_trace(training_stack):
+    """engines.trace, which imports torch."""
+    from engines import trace
+
+    return trace
+
+
 def _small(name: str) -> ResolvedModel:
     spec = dataclasses.replace(lookup(name).spec, num_layers=LAYERS)
     return ResolvedModel(spec, "test: 2-layer " + name)
@@ -63,7 +73,7 @@ def _profile(name: str, model: dict, lora: LoraSection | None, ckpt: str) -> Pro
     )
 
 
-def _trace(profile: Profile, resolved: ResolvedModel) -> dict:
+def _trace(engine_trace, profile: Profile, resolved: ResolvedModel) -> dict:
     return engine_trace.run_trace(profile_to_raw(profile), resolved.spec.hf_config())
 
 
@@ -83,11 +93,11 @@ def _terms(profile: Profile, resolved: ResolvedModel) -> dict[str, float]:
 
 
 @pytest.mark.parametrize(("name", "variant"), CASES)
-def test_analytic_activations_match_the_trace(name: str, variant: str) -> None:
+def test_analytic_activations_match_the_trace(name: str, variant: str, engine_trace) -> None:
     model, lora = VARIANTS[variant]
     resolved = _small(name)
     off = _profile(name, model, lora, "off")
-    traced = _trace(off, resolved)
+    traced = _trace(engine_trace, off, resolved)
     # the log-softmax (and Gemma 2's tanh) are counted in the logits term
     log_softmax = saved_logit_bytes(resolved.spec) * BATCH * SEQ * resolved.spec.vocab_size
     terms = _terms(off, resolved)
@@ -110,6 +120,8 @@ def _write(tmp_path, profile: Profile):
     return path
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("training_stack")
 def test_trace_runs_in_a_child_process_with_the_catalog_config(tmp_path) -> None:
     profile = _profile(
         "HuggingFaceTB/SmolLM2-135M-Instruct", {"quantization": "4bit"}, LoraSection(r=8), "on"
@@ -123,13 +135,14 @@ def test_trace_runs_in_a_child_process_with_the_catalog_config(tmp_path) -> None
     assert result.activations_on_bytes < result.activations_off_bytes
 
 
+@pytest.mark.usefixtures("training_stack")
 def test_trace_of_an_unknown_model_fails_with_the_catalog_message(tmp_path) -> None:
     profile = _profile("acme/NotAModel-3B", {}, LoraSection(), "on")
     with pytest.raises(TraceFailed, match="not in cockpit's model catalog"):
         trace_estimate(_write(tmp_path, profile))
 
 
-def test_trace_builds_the_tiny_demo_model_from_the_shared_config() -> None:
+def test_trace_builds_the_tiny_demo_model_from_the_shared_config(engine_trace) -> None:
     profile = profile_to_raw(_profile("cockpit:tiny-llama", {}, LoraSection(r=4), "on"))
     data = engine_trace.run_trace(profile, engine_trace.model_config(profile))
     assert (
@@ -141,6 +154,8 @@ def test_trace_builds_the_tiny_demo_model_from_the_shared_config() -> None:
     assert data["layers"] == 2
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("training_stack")
 def test_engines_trace_command_reports_a_missing_profile(tmp_path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "engines", "trace", str(tmp_path / "nope.toml")],

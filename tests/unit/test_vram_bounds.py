@@ -66,6 +66,7 @@ def _model_profile(tmp_path: Path, layers: str) -> Path:
     return profile
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("layers", "shown"), [("1e9", "1e+09"), ("1000000000", "1000000000")])
 def test_a_config_with_a_billion_layers_is_refused_promptly(tmp_path, layers, shown) -> None:
     profile = _model_profile(tmp_path, layers)
@@ -105,6 +106,7 @@ def test_per_layer_work_does_not_grow_with_the_layer_count() -> None:
     assert lora_params(deep, lora) == 500 * lora_params(spec, lora)
 
 
+@pytest.mark.slow
 def test_an_estimate_of_a_billion_layer_spec_stays_small(tmp_path) -> None:
     """Past the config check (a spec built directly), the arithmetic itself is O(1)."""
     script = textwrap.dedent(
@@ -153,6 +155,7 @@ def test_counted_shapes_give_the_per_tensor_numbers_for_every_catalog_model(lora
             assert optimizer_bytes(shapes, flat, 2, optimizer) == pytest.approx(expected, rel=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-1", "0", "1e400", "lots"])
 def test_gpu_gib_must_be_a_finite_positive_number(tmp_path, value) -> None:
     profile = _model_profile(tmp_path, "2")

@@ -260,6 +260,7 @@ def test_any_valid_profile_estimates_without_crashing(
     assert all(s.total_gib < result.total_gib for s in result.suggestions)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "module",
     [

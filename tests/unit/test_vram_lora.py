@@ -9,16 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-pytest.importorskip("peft")
-
-from peft import LoraConfig, get_peft_model  # noqa: E402
-from transformers import AutoConfig, AutoModelForCausalLM  # noqa: E402
-
-from cockpit.vram.catalog import lookup  # noqa: E402
-from cockpit.vram.lora import lora_params, lora_targets  # noqa: E402
-from engines.profile_schema import LoraSection  # noqa: E402
+from cockpit.vram.catalog import lookup
+from cockpit.vram.lora import lora_params, lora_targets
+from engines.profile_schema import LoraSection
 
 CASES = [
     ("meta-llama/Llama-3.2-1B", "all-linear"),
@@ -35,6 +28,13 @@ CASES = [
 
 
 def _peft_count(name: str, targets: str | tuple[str, ...], r: int) -> int:
+    # imported here, not at collection (seconds); skipped without the training stack
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    pytest.importorskip("peft")
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoConfig, AutoModelForCausalLM
+
     config = dict(lookup(name).spec.hf_config())
     model_type = config.pop("model_type")
     with torch.device("meta"):

@@ -93,6 +93,8 @@ class ProcessTable(DataTable):
     def show(self, gpus: Sequence[GpuSnapshot]) -> None:
         """Replace the rows with the processes of ``gpus``."""
         self._gpus = tuple(gpus)
+        if not self.size.width:  # not laid out yet, and a Resize may not follow: redo after
+            self.call_after_refresh(self._show_laid_out)
         rows = process_rows(gpus, self._command_width())
         subtitle = caption(gpus, len(rows))
         if self.border_subtitle != subtitle:
@@ -106,6 +108,13 @@ class ProcessTable(DataTable):
         self.add_rows(rows)
         if rows:
             self.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
+
+    def _show_laid_out(self, tries: int = 20) -> None:
+        """Show the rows again at the width the first layout gives (some refreshes away)."""
+        if self.size.width:
+            self.show(self._gpus)
+        elif tries:
+            self.call_after_refresh(self._show_laid_out, tries - 1)
 
     def _fit_height(self) -> None:
         """Narrow screens: as tall as the rows (CSS caps it). Wide ones: CSS fills the column."""

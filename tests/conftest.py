@@ -1,0 +1,97 @@
+"""The suite's tiers, applied by directory so a new test file is in the right one by default.
+
+Markers (declared in pyproject.toml; select with ``-m``):
+
+- ``bench``: every test under tests/bench. They measure time and print figures.
+- ``e2e``: every test under tests/e2e, and any test that needs tmux or Chromium.
+- ``slow``: tests/engines (real CPU training) and tests/e2e, plus tests marked by hand:
+  over ~5 s, or spawning processes (tests/unit/conftest.py enforces the latter).
+
+Also here, because the controller of a parallel (xdist) run loads only this conftest:
+the "benchmarks" section (figures travel from the workers in each report's
+user_properties), and a guard that makes collection fail, naming the file, when a test
+module imports the training stack at import time (collection must stay cheap).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests import system_tools
+
+TESTS = Path(__file__).resolve().parent
+BY_DIRECTORY = {"bench": ("bench",), "e2e": ("e2e", "slow"), "engines": ("slow",)}
+"""Markers every test under tests/<directory> gets."""
+FIRST = ("e2e", "engines", "bench")
+"""The longest tests start first, so that a parallel run does not end waiting on one."""
+TOOL_FIXTURES = ("need_tmux", "need_chromium")
+"""A test that asks for one of these drives a real terminal or browser: it is e2e."""
+HEAVY = ("torch", "transformers", "trl", "peft", "datasets", "accelerate")
+"""Imported only inside the tests that use them, never at collection."""
+BENCHMARK_PROPERTY = "benchmark"
+
+_heavy_seen = {name for name in HEAVY if name in sys.modules}
+_figures: list[str] = []
+
+
+@pytest.fixture
+def need_tmux() -> None:
+    """Fail in CI, skip locally, when tmux is not installed."""
+    system_tools.need_tmux()
+
+
+@pytest.fixture
+def need_chromium() -> None:
+    """Fail in CI, skip locally, when no Chromium-family browser is installed."""
+    system_tools.need_chromium()
+
+
+def _top_directory(item: pytest.Item) -> str:
+    try:
+        return item.path.resolve().relative_to(TESTS).parts[0]
+    except ValueError:
+        return ""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = list(BY_DIRECTORY.get(_top_directory(item), ()))
+        if any(f in TOOL_FIXTURES for f in getattr(item, "fixturenames", ())):
+            names.append("e2e")
+        for name in dict.fromkeys(names):
+            if item.get_closest_marker(name) is None:
+                item.add_marker(name)
+    rank = {top: i for i, top in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(_top_directory(item), len(FIRST)))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    """Make the collection of a file that imported the training stack an error."""
+    report = yield
+    new = [name for name in HEAVY if name in sys.modules and name not in _heavy_seen]
+    _heavy_seen.update(new)
+    if new and not report.failed:
+        report.outcome = "failed"
+        report.longrepr = (
+            f"collecting {report.nodeid or 'the tests'} imported {', '.join(new)}: import "
+            "the training stack inside the tests (or fixtures) that use it, so that "
+            "collecting the suite stays fast (see tests/conftest.py)"
+        )
+    return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Gather benchmark figures, also those sent by xdist workers."""
+    if report.when == "call":
+        _figures.extend(v for k, v in report.user_properties if k == BENCHMARK_PROPERTY)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _figures:
+        terminalreporter.section("benchmarks")
+        for line in _figures:
+            terminalreporter.write_line(line)
