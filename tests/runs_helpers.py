@@ -65,6 +65,13 @@ def cockpit(*args: str, timeout: float = 60, **kwargs) -> subprocess.CompletedPr
     )
 
 
+def _as_from_a_terminal() -> None:
+    """In the child, before exec: Ctrl-C's default action, as a shell gives a command it runs
+    in the foreground. A test run started in the background ignores SIGINT (`cmd &` in a
+    script, nohup), and children inherit an ignored signal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def cockpit_popen(*args: str, **kwargs) -> subprocess.Popen:
     """Start `cockpit ARGS` without waiting (stdin a pipe, for answering its prompt)."""
     return subprocess.Popen(
@@ -74,5 +81,6 @@ def cockpit_popen(*args: str, **kwargs) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         cwd=REPO,
+        preexec_fn=_as_from_a_terminal,  # one signal disposition: takes no lock, fork-safe
         **kwargs,
     )

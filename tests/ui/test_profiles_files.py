@@ -58,6 +58,7 @@ def on_disk(path: Path) -> dict:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 async def test_ctrl_s_saves_keeps_a_backup_reopening_shows_it_and_revert_asks(my_profile):
     app = profiles_app()
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
@@ -146,6 +147,7 @@ async def test_saving_into_a_read_only_config_folder_names_it_and_the_way_out(
         assert app.screen.dirty
 
 
+@pytest.mark.slow
 async def test_leaving_with_unsaved_edits_asks_and_escape_keeps_editing(my_profile):
     app = profiles_app()
     async with app.run_test(size=(120, 40)) as pilot:

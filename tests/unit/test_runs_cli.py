@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow  # every test here starts processes (tests/unit/co
 
 pytest_plugins = ["tests.runs_fixtures"]
 
-DEADLINE_S = 120.0
+DEADLINE_S = 60.0
 """How long a CLI may take to react: generous, since a busy machine (a parallel test run)
 slows every subprocess down; a hang still fails."""
 
@@ -122,6 +122,20 @@ def test_ctrl_c_then_no_detaches_and_the_run_goes_on(fake_engine):
     assert "Stop the run? [y/N]" in out and "detached; the run goes on" in out
     (run,) = _runs()
     assert run["status"] == "running"  # the terminal's Ctrl-C never reached the engine
+
+
+def test_ctrl_c_reaches_the_cli_also_when_the_test_run_ignores_it(fake_engine):
+    """A suite started in the background (`cmd &` in a script, nohup) ignores SIGINT, and its
+    children inherit that: the CLI never saw the test's Ctrl-C and these tests hung. The
+    CLI is started as from a terminal, with Ctrl-C's default action."""
+    fake_engine("steps=2,then=hang")
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        proc, out, err = _follow_then_ctrl_c("n")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert proc.returncode == 0, err
+    assert "Stop the run? [y/N]" in out and "detached; the run goes on" in out
 
 
 def test_the_run_survives_its_terminal_closing(fake_engine):
