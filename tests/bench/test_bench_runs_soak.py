@@ -1,6 +1,7 @@
 """The Runs place over time, in a real terminal: (1) memory while a live run logs 10,000
 steps, against the same place idle for as long; (2) CPU with one finished run whose
-events.jsonl is 100 MB in the list, against the place with no runs.
+events.jsonl is 100 MB in the list, against the place with no runs (both open side by
+side, measured in alternated windows), then with that run open in the view.
 
 Memory is the app's resident set (VmRSS), read when the view shows step 1,000 and again at
 the last step; the idle baseline is read at the same moments after its start.
@@ -103,24 +104,11 @@ def test_memory_of_a_live_run_over_10000_steps(tmp_path, report):
     assert grown < 50, f"the Runs place grew {grown:.1f} MB over {STEPS} steps"
 
 
-def _cpu_percent(
-    root: Path, config: Path, ready: str, open_run: bool = False
-) -> tuple[float, float]:
-    """(% of a core over the window, RSS MB) of the Runs place once `ready` shows (with
-    `open_run`, after the newest run's view has opened and shows `ready`)."""
-    term, pid = _cockpit(root, config)
-    try:
-        if open_run:
-            term.wait_for("finished", timeout=60)
-            term.send("Down")
-            term.wait_for("─ loss ─", timeout=60)
-        term.wait_for(ready, timeout=60)
-        cpu, start = _cpu_seconds(pid), time.monotonic()
-        time.sleep(CPU_WINDOW_S)  # the measurement window itself, not synchronisation
-        used = _cpu_seconds(pid) - cpu
-        return used / (time.monotonic() - start) * 100, _rss_mb(pid)
-    finally:
-        term.close()
+def _cpu_window(pid: int) -> float:
+    """% of a core `pid` uses over one measurement window."""
+    cpu, start = _cpu_seconds(pid), time.monotonic()
+    time.sleep(CPU_WINDOW_S)  # the measurement window itself, not synchronisation
+    return (_cpu_seconds(pid) - cpu) / (time.monotonic() - start) * 100
 
 
 def test_cpu_with_a_100_mb_finished_run_in_the_list(tmp_path, report):
@@ -129,15 +117,25 @@ def test_cpu_with_a_100_mb_finished_run_in_the_list(tmp_path, report):
     run = big / "20261201-120000-huge"
     steps = write_finished(run, 100)
     config = tmp_path / "config"
-    figures, baselines, rss = [], [], []
-    for _ in range(2):  # alternate so drift on a shared machine hits both
-        pct, mb = _cpu_percent(big, config, "finished")
-        figures.append(pct)
-        rss.append(mb)
-        baselines.append(_cpu_percent(empty, config, "ready to start"))
+    (listing, pid), (idle, idle_pid) = _cockpit(big, config), _cockpit(empty, config)
+    try:
+        listing.wait_for("finished", timeout=60)
+        idle.wait_for("ready to start", timeout=60)
+        figures, baselines, rss = [], [], []
+        for _ in range(2):  # alternate so drift on a shared machine hits both
+            figures.append(_cpu_window(pid))
+            rss.append(_rss_mb(pid))
+            baselines.append(_cpu_window(idle_pid))
+        idle_rss = _rss_mb(idle_pid)
+        listing.send("Down")  # open the run in the view
+        listing.wait_for("─ loss ─", timeout=60)
+        listing.wait_for(f"step {steps}/", timeout=60)
+        opened_cpu, opened_rss = _cpu_window(pid), _rss_mb(pid)
+    finally:
+        listing.close()
+        idle.close()
     size = os.path.getsize(run / "events.jsonl") / 1e6
-    figure = statistics.median(figures)
-    idle_cpu, idle_rss = (statistics.median(b[i] for b in baselines) for i in (0, 1))
+    figure, idle_cpu = statistics.median(figures), statistics.median(baselines)
     report(
         f"Runs place CPU with a finished run of {size:.0f} MB events ({steps:,} steps) listed, "
         f"{CPU_WINDOW_S:.0f} s windows (median of 2)",
@@ -153,7 +151,6 @@ def test_cpu_with_a_100_mb_finished_run_in_the_list(tmp_path, report):
         "MB",
         "(context; baseline: the Runs place with no runs)",
     )
-    opened_cpu, opened_rss = _cpu_percent(big, config, f"step {steps}/", open_run=True)
     report("  the same run open in the view: CPU", opened_cpu, idle_cpu, "% of a core", "< 5 %")
     report("  the same run open in the view: RSS", opened_rss, idle_rss, "MB", "(context)")
     assert figure < 50, f"the Runs place used {figure:.0f} % of a core on a finished run"

@@ -71,7 +71,9 @@ def test_edit_apply_save_reopen(tmp_path, monkeypatch):
         assert (train.batch_size, train.grad_accum) == (1, 16)
 
         term.send("Escape")
-        term.wait_for("my-rtx3050-4gb-llama-3.2-3b-qlora", "user")
+        # "⏎ Open" shows once the list has the focus again: keys sent before that went to
+        # the form on its way out, and the wrong profile opened (seen on a busy machine)
+        term.wait_for("my-rtx3050-4gb-llama-3.2-3b-qlora", "user", "⏎ Open")
         term.press("Home")
         term.press("Down")
         term.press("Down")
