@@ -1,8 +1,8 @@
 """A log file opened for viewing: a line index built in chunks, lines read on demand.
 
-Nothing of the file is kept in memory but the start offset of each line (8 bytes a
-line) and the findings, so a 200 MB log costs tens of MB, not hundreds. Indexing is
-split in two so a viewer can run the heavy half in a thread: :meth:`LogFile.index_chunk`
+Nothing of the file is kept in memory but a sparse line index (one checkpoint per 64 KB,
+see `lineindex`) and the findings, so a 200 MB log costs tens of MB, not hundreds. Indexing is
+split in two so a viewer can run the heavy half in a thread: :meth:`LogFile.next_chunk`
 only reads the file, :meth:`LogFile.apply` updates the index (call it from one thread).
 
 Following copes with what happens to logs: appends, truncation (``> log``), rotation
@@ -19,29 +19,17 @@ file to clean up.
 from __future__ import annotations
 
 import os
-import re
-from array import array
-from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from cockpit.knowledge.matcher import ChunkScanner, Match
+from cockpit.logs.lineindex import Checkpoints, LineIndex, checkpoints_in
 from cockpit.logtext import UTF8, Encoding, decode, detect_encoding, looks_binary, to_utf8
 from engines.protocol import NotRegularFileError, open_regular_fd
 
 CHUNK_BYTES = 4 * 1024 * 1024
 MAX_LINE_BYTES = 64 * 1024
 """Bytes of one line read for display; a longer line is shown cut with its full size."""
-_NEWLINE = re.compile(b"\n")
-
-
-def line_starts_in(data: bytes, encoding: Encoding, base: int) -> array:
-    """File offsets (`data` read from `base`, a code-unit boundary) just past each line
-    break in `data`: the starts of the lines that follow."""
-    if not encoding.wide:  # the hot path of a 200 MB log: straight into the array
-        return array("q", (base + m.end() for m in _NEWLINE.finditer(data)))
-    found = re.finditer(re.escape(encoding.newline), data)
-    return array("q", (base + m.end() for m in found if m.start() % 2 == 0))
 
 
 def _has_break(data: bytes, encoding: Encoding) -> bool:
@@ -101,11 +89,16 @@ class Chunk:
     """Byte offset just past the slice's last line break."""
     scanned_to: int
     """Byte offset just past what was read: beyond `end` only by an unfinished last line."""
-    line_starts: array
-    findings: list[Match] = field(default_factory=list)
-    scanner: ChunkScanner | None = None
-    """The scanner as it stands after this slice (a copy: the tail and failures not
+    lines: Checkpoints
+    findings: list[Match]
+    scanner: ChunkScanner
+    """The scanner as it stands after this slice (its own copy: the tail and failures not
     settled yet are judged from it on the applying thread)."""
+
+    @property
+    def next_line(self) -> int:
+        """The 1-based number of the line just after this slice."""
+        return self.lines.lines[0] + 1 + self.lines.breaks
 
 
 def open_error(path: Path, exc: OSError) -> LogOpenError:
@@ -144,7 +137,7 @@ class LogFile:
         self.encoding = detect_encoding(head) if head else UTF8
         """UTF-8 (or a legacy code page, decoded per line) or UTF-16, from the first bytes."""
         self.binary = looks_binary(head)
-        self.line_starts = array("q", [0])
+        self.line_starts = LineIndex(self._read, self.encoding)
         """Start offset of every line; the last one starts the unfinished tail."""
         self._scanned_to = 0
         """Bytes read by the index, an unfinished last line (no line break yet) included."""
@@ -152,8 +145,7 @@ class LogFile:
         self.tail_findings: list[Match] = []
         """Findings of the unfinished last line and failures not settled yet (a traceback
         at the end may still turn out handled): redone as the file grows."""
-        self._scanner = ChunkScanner()
-        self._settled = self._scanner
+        self._settled = ChunkScanner()
         """The scanner's state after the last applied slice."""
 
     def close(self) -> None:
@@ -161,10 +153,13 @@ class LogFile:
             os.close(self._fd)
             self._fd = -1
 
+    def _read(self, offset: int, length: int) -> bytes:
+        return os.pread(self._fd, length, offset)
+
     @property
     def indexed_to(self) -> int:
         """Bytes indexed: up to and including the last line break seen."""
-        return self.line_starts[-1]
+        return self.line_starts.end
 
     @property
     def complete(self) -> bool:
@@ -190,33 +185,37 @@ class LogFile:
         """Every finding so far, in line order."""
         return sorted(self.findings + self.tail_findings, key=lambda match: match.line)
 
-    def next_chunk(self, max_bytes: int = CHUNK_BYTES) -> Chunk:
+    def next_chunk(self, max_bytes: int = CHUNK_BYTES, after: Chunk | None = None) -> Chunk:
         """Index the whole lines of the next slice (reads only; may run in another thread).
 
-        A single line longer than `max_bytes` is read on until its end. Raises OSError if
-        the file was closed meanwhile.
+        The slice follows `after` (a chunk read but maybe not applied yet, so a reader can
+        run ahead of the thread applying), or else what is applied. A single line longer
+        than `max_bytes` is read on until its end. Raises OSError if the file was closed
+        meanwhile.
         """
-        generation, fd, start, encoding = self.generation, self._fd, self.indexed_to, self.encoding
-        first_line = len(self.line_starts)
+        generation, fd, encoding = self.generation, self._fd, self.encoding
+        if after is None:
+            start, first_line, scanner = self.indexed_to, len(self.line_starts), self._settled
+        else:
+            start, first_line, scanner = after.end, after.next_line, after.scanner
+        scanner = scanner.copy()  # the one given stays as it was: apply() keeps it
         block = max(max_bytes - max_bytes % encoding.unit, encoding.unit)
         data = os.pread(fd, block, start)
         if data and not _has_break(data, encoding):
             data = _rest_of_line(fd, data, start + len(data), block, encoding)
         cut = _last_break(data, encoding)
         body = data[:cut]
-        starts = line_starts_in(body, encoding, start)
-        findings = self._scanner.feed(to_utf8(body, encoding), first_line) if body else []
-        snapshot = self._scanner.copy()
-        return Chunk(generation, start, start + cut, start + len(data), starts, findings, snapshot)
+        lines = checkpoints_in(body, encoding, start, first_line - 1)
+        findings = scanner.feed(to_utf8(body, encoding), first_line) if body else []
+        return Chunk(generation, start, start + cut, start + len(data), lines, findings, scanner)
 
     def apply(self, chunk: Chunk) -> bool:
         """Add an indexed chunk; False if it no longer fits (the file was reset meanwhile)."""
         if chunk.generation != self.generation or chunk.start != self.indexed_to:
             return False
-        self.line_starts.extend(chunk.line_starts)
+        self.line_starts.add(chunk.lines, chunk.end)
         self.findings.extend(chunk.findings)
-        if chunk.scanner is not None:
-            self._settled = chunk.scanner
+        self._settled = chunk.scanner
         self._scanned_to = max(self._scanned_to, chunk.scanned_to)
         self._scan_tail()
         return True
@@ -244,9 +243,12 @@ class LogFile:
         if index < 0 or index >= self.line_count:
             return b"", 0
         unit = self.encoding.unit
-        start = self.line_starts[index]
-        has_next = index + 1 < len(self.line_starts)
-        end = self.line_starts[index + 1] - unit if has_next else self.size
+        try:
+            start = self.line_starts.start(index)
+            has_next = index + 1 < len(self.line_starts)
+            end = self.line_starts.start(index + 1) - unit if has_next else self.size
+        except OSError:
+            return b"", 0
         length = max(end - start, 0)
         try:
             data = os.pread(self._fd, min(length, MAX_LINE_BYTES), start)
@@ -298,7 +300,7 @@ class LogFile:
             data = os.pread(self._fd, CHUNK_BYTES + len(wanted), offset).lower()
             hit = _aligned_find(data, wanted, offset, self.encoding.unit)
             if hit >= 0:
-                return bisect_right(self.line_starts, offset + hit) - 1
+                return self.line_starts.line_at(offset + hit)
             if not data:
                 break
             offset += CHUNK_BYTES
@@ -311,7 +313,7 @@ class LogFile:
             data = os.pread(self._fd, end - start, start).lower()
             hit = _aligned_find(data, wanted, start, self.encoding.unit, backwards=True)
             if hit >= 0:
-                return bisect_right(self.line_starts, start + hit) - 1
+                return self.line_starts.line_at(start + hit)
             # `end` starts a line, so no match crosses it; overlap only the cut at `start`.
             end = start + len(wanted) - 1 if start else 0
         return None
@@ -319,4 +321,4 @@ class LogFile:
     def _start_of(self, index: int) -> int:
         if index >= len(self.line_starts):
             return self.size
-        return self.line_starts[max(index, 0)]
+        return self.line_starts.start(max(index, 0))

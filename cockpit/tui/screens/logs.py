@@ -9,12 +9,14 @@ deletion.
 
 from __future__ import annotations
 
+from collections import deque
 from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
@@ -38,6 +40,10 @@ EMPTY = (
     "  4   go to Runs, pick a run and press l to read its log\n\n"
     "From a shell: cockpit logs FILE, or cockpit explain FILE for the findings only."
 )
+
+
+class Indexed(Message):
+    """The index worker queued chunks."""
 
 
 class LogsScreen(PlaceScreen):
@@ -65,6 +71,8 @@ class LogsScreen(PlaceScreen):
         self._chosen = False
         self._pending_line: int | None = None
         """A line asked for before the index reached it."""
+        self._indexed: deque[tuple[LogFile, Chunk]] = deque()
+        """Chunks the index worker has read, for the screen to apply."""
 
     def compose_body(self) -> ComposeResult:
         yield LogStatus(id="log-status")
@@ -136,25 +144,35 @@ class LogsScreen(PlaceScreen):
         self._update_panel()
 
     def _indexing(self) -> bool:
-        return any(not w.is_finished for w in self.workers if w.group == "log-index")
+        running = any(not w.is_finished for w in self.workers if w.group == "log-index")
+        return running or bool(self._indexed)
 
     @work(thread=True, exclusive=True, group="log-index", exit_on_error=False)
     def _index(self) -> None:
+        """Read on without waiting for the screen: each chunk is queued, and the screen
+        applies what has come in one go (one repaint per batch, not per chunk)."""
         worker = get_current_worker()
-        log = self.log_file
-        while log is not None and not worker.is_cancelled and not log.complete:
+        log, chunk = self.log_file, None
+        while log is not None and not worker.is_cancelled:
             try:
-                chunk = log.next_chunk()
+                chunk = log.next_chunk(after=chunk)
             except OSError:
                 return  # closed or replaced meanwhile; the poll starts a new index
-            if not self.app.call_from_thread(self._apply, log, chunk):
+            if chunk.generation != log.generation:
                 return
-            if chunk.end == chunk.start:
-                return  # applied (it marks the index done): only an unfinished line is left
+            self._indexed.append((log, chunk))
+            self.post_message(Indexed())
+            if chunk.end == chunk.start or chunk.scanned_to >= log.size:
+                return  # only an unfinished line is left (or nothing)
 
-    def _apply(self, log: LogFile, chunk: Chunk) -> bool:
-        if log is not self.log_file or not log.apply(chunk):
-            return False
+    @on(Indexed)
+    def _apply_indexed(self) -> None:
+        log, applied = self.log_file, False
+        while self._indexed:
+            source, chunk = self._indexed.popleft()
+            applied |= source is log and log.apply(chunk)
+        if not applied or log is None:
+            return
         view = self.query_one(LogView)
         view.reindexed()
         if self.following:
@@ -166,7 +184,6 @@ class LogsScreen(PlaceScreen):
             self._pending_line = None
         self._update_status()
         self._update_panel()
-        return True
 
     def jump_to(self, line: int) -> None:
         """Put the cursor on 0-based `line`, now or as soon as the index reaches it."""
