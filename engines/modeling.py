@@ -2,7 +2,9 @@
 
 What the profile asks for is mapped onto what this machine can do, and every downgrade is
 said in a `message` (4-bit without CUDA trains in 32-bit on CPU; bf16 on a card without
-it trains in fp16). Unsloth's loader lives in `engines.unsloth_backend`.
+it trains in fp16). Without CUDA, Apple Silicon's GPU (`mps`) is used when PyTorch offers it:
+the CUDA precision rules, bf16 only on macOS 14 or newer, no bitsandbytes (no 4/8-bit), no
+pinned memory. Unsloth's loader lives in `engines.unsloth_backend`.
 """
 
 from __future__ import annotations
@@ -32,33 +34,111 @@ class Runtime:
     cuda: bool
     local_rank: int
     bf16_ok: bool
+    mps: bool = False
+    """Apple Silicon's GPU through PyTorch's Metal backend (used only without CUDA)."""
+    fp16_ok: bool = True
+    """fp16 mixed precision works (on mps it needs torch 2.8: accelerate's GradScaler)."""
 
     @property
     def device(self) -> str:
-        return f"cuda:{self.local_rank}" if self.cuda else "cpu"
+        if self.cuda:
+            return f"cuda:{self.local_rank}"
+        return "mps" if self.mps else "cpu"
 
 
-def detect_runtime() -> Runtime:
+MPS_FP16_TORCH = (2, 8)
+"""accelerate refuses fp16's GradScaler on mps below torch 2.8."""
+MPS_BF16_MACOS = (14, 0)
+"""PyTorch's mps has bfloat16 from macOS 14 (transformers and accelerate ask the same)."""
+
+
+def detect_runtime(say: Say | None = None) -> Runtime:
+    """CUDA when torch sees it, else Apple's GPU (mps) when available, else the CPU; the
+    choice of mps is said, with what it rules out."""
     import torch
 
-    cuda = torch.cuda.is_available()
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    return Runtime(cuda, local_rank, bool(cuda and torch.cuda.is_bf16_supported()))
+    if torch.cuda.is_available():
+        return Runtime(True, local_rank, bool(torch.cuda.is_bf16_supported()))
+    if not _mps_available(torch):
+        return Runtime(False, local_rank, False)
+    fp16 = _version_tuple(torch.__version__) >= MPS_FP16_TORCH
+    runtime = Runtime(False, local_rank, _mps_bf16(torch), mps=True, fp16_ok=fp16)
+    if say is not None:
+        say("info", mps_note(runtime))
+    return runtime
+
+
+def mps_note(runtime: Runtime) -> str:
+    """What training on Apple's GPU means for this run, for the log."""
+    bf16 = "bf16 available" if runtime.bf16_ok else "no bf16 before macOS 14"
+    return (
+        f"no CUDA GPU; training on Apple's GPU (mps, unified memory): {bf16}; no 4-bit or "
+        "8-bit (bitsandbytes has no mps path); dataloader pin_memory off"
+    )
+
+
+def _mps_available(torch: Any) -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    try:
+        return bool(backend is not None and backend.is_available())
+    except Exception:  # an odd build must fall back to the CPU, not fail the run
+        return False
+
+
+def _mps_bf16(torch: Any) -> bool:
+    """bf16 on mps: macOS 14 or newer (asked as torch asks it, else tried on a tiny tensor)."""
+    newer = getattr(torch.backends.mps, "is_macos_or_newer", None)
+    try:
+        if newer is not None:
+            return bool(newer(*MPS_BF16_MACOS))
+        torch.ones(1, dtype=torch.bfloat16, device="mps")
+    except Exception:  # older macOS: Metal refuses bfloat16 tensors
+        return False
+    return True
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    """ "2.9.0+cpu" -> (2, 9, 0); unreadable parts stop the tuple."""
+    numbers = []
+    for part in version.split("+")[0].split("."):
+        if not part.isdigit():
+            break
+        numbers.append(int(part))
+    return tuple(numbers)
+
+
+def trainer_device_args(runtime: Runtime) -> dict[str, Any]:
+    """TrainingArguments that put the trainer on this runtime's device: `use_cpu` only
+    without a GPU (with it set, transformers ignores mps), no pinned memory on mps."""
+    return {"use_cpu": runtime.device == "cpu", "dataloader_pin_memory": runtime.cuda}
 
 
 def choose_precision(dtype: str, runtime: Runtime, say: Say) -> str:
-    """The precision: bf16 where supported, else fp16 on CUDA, fp32 on CPU."""
-    if not runtime.cuda:
+    """The precision: bf16 where supported, else fp16 on a GPU (fp32 where fp16 cannot
+    train either), fp32 on CPU."""
+    if runtime.device == "cpu":
         if dtype in ("bf16", "fp16"):
             say("warning", f"dtype {dtype} needs a CUDA GPU here; training in fp32 on CPU")
         return "fp32"
     if dtype == "fp32":
         return "fp32"
-    if dtype == "fp16" or not runtime.bf16_ok:
-        if dtype == "bf16":
-            say("warning", "this GPU has no bf16 support; training in fp16 instead")
-        return "fp16"
-    return "bf16"
+    if dtype != "fp16" and runtime.bf16_ok:
+        return "bf16"
+    if dtype == "bf16":
+        half = "fp16" if runtime.fp16_ok else "fp32"
+        say("warning", f"{_no_bf16(runtime)}; training in {half} instead")
+    if not runtime.fp16_ok:
+        if dtype == "fp16":
+            say("warning", "fp16 on Apple's GPU (mps) needs torch 2.8 or newer; training in fp32")
+        return "fp32"
+    return "fp16"
+
+
+def _no_bf16(runtime: Runtime) -> str:
+    if runtime.mps:
+        return "Apple's GPU (mps) has bf16 only on macOS 14 or newer"
+    return "this GPU has no bf16 support"
 
 
 def model_path(name: str) -> str:
@@ -80,6 +160,13 @@ def quantization_bits(settings: Profile, runtime: Runtime, say: Say) -> int | No
             f"quantization = {quant!r} needs a [lora] table: a quantized model can only be "
             'trained through an adapter (QLoRA); add [lora] or set quantization = "none"'
         )
+    if runtime.mps:
+        say(
+            "warning",
+            f"{quant[0]}-bit needs a CUDA GPU (bitsandbytes has no mps path); training the "
+            "unquantized model on Apple's GPU (mps) instead: its weights take 2-4x the memory",
+        )
+        return None
     if not runtime.cuda:
         say(
             "warning",

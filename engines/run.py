@@ -167,7 +167,7 @@ def _job(run_dir: Path, settings: Profile, origin: Path | None, say: Any) -> Any
     from engines.modeling import choose_precision, detect_runtime
     from engines.unsloth_backend import choose_backend
 
-    runtime = detect_runtime()
+    runtime = detect_runtime(say)  # says when it picks Apple's GPU (mps)
     say("info", _environment(runtime.device))
     backend = choose_backend(settings, runtime, say)  # imports Unsloth before transformers
     _quiet_progress_bars()

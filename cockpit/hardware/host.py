@@ -61,6 +61,15 @@ def disk_usage(label: str, path: str) -> DiskUsage:
     return DiskUsage(label, where, usage.total, usage.free)
 
 
+def memory_bytes() -> tuple[int, int]:
+    """(total, used) RAM, used as the host panel counts it: total less what is available.
+
+    On Apple Silicon this is also the GPU's memory (unified): cockpit.hardware.apple reads it.
+    """
+    memory = psutil.virtual_memory()
+    return memory.total, memory.total - memory.available
+
+
 def _load_avg() -> tuple[float, float, float] | None:
     try:
         one, five, fifteen = psutil.getloadavg()

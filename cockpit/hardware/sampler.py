@@ -108,14 +108,13 @@ def _enrich(proc: GpuProcess, info: dict[int, tuple[str | None, str | None]]) ->
 def open_sampler(
     simulate: str | None = None, disk_paths: dict[str, str] | None = None
 ) -> HardwareSampler:
-    """The real machine (NVML + psutil), or the simulated GPUs called ``simulate``.
+    """The real machine (NVML, or Apple's GPU on a Mac, + psutil), or the simulated GPUs
+    called ``simulate``.
 
     Raises ``UnknownSimulation`` (listing the valid names) for an unknown ``simulate``.
     """
     if simulate is None:
-        from cockpit.hardware.nvml import NvmlSource
-
-        gpu_source: GpuSource = NvmlSource()
+        gpu_source: GpuSource = _machine_source()
     else:
         from cockpit.hardware.simulated import open_simulated
 
@@ -123,24 +122,34 @@ def open_sampler(
     return HardwareSampler(gpu_source, HostSampler(disk_paths))
 
 
-def gpu_memory_gib() -> tuple[float, ...]:
-    """Memory of every GPU NVML reports, in GiB; empty without a GPU or driver.
+def _machine_source() -> GpuSource:
+    """This machine's GPUs: Apple's GPU on Apple Silicon (no NVML there), else NVML."""
+    from cockpit.hardware.apple import AppleSource, is_apple_silicon
 
-    One NVML sample, no host sampling: what pre-flight and estimates plan against.
+    if is_apple_silicon():
+        return AppleSource()
+    from cockpit.hardware.nvml import NvmlSource
+
+    return NvmlSource()
+
+
+def gpu_memory_gib() -> tuple[float, ...]:
+    """Plannable memory of every GPU (NVML's, or Apple's share of unified memory), in GiB;
+    empty without a GPU or driver.
+
+    One GPU sample, no host sampling: what pre-flight and estimates plan against.
     """
-    return gpu_sizes_gib(_nvml_gpus())
+    return gpu_sizes_gib(_machine_gpus())
 
 
 def detected_gpu_traits() -> tuple[GpuTraits, ...]:
-    """Name, memory, compute capability and driver CUDA of every GPU NVML reports."""
-    return gpu_traits(_nvml_gpus())
+    """Name, memory, compute capability, driver CUDA (and bf16 on a Mac) of every GPU."""
+    return gpu_traits(_machine_gpus())
 
 
-def _nvml_gpus() -> tuple[GpuSnapshot, ...]:
-    """One NVML sample of the GPUs; empty without a GPU or driver."""
-    from cockpit.hardware.nvml import NvmlSource
-
-    source = NvmlSource()
+def _machine_gpus() -> tuple[GpuSnapshot, ...]:
+    """One sample of this machine's GPUs; empty without a GPU or driver."""
+    source = _machine_source()
     try:
         _, gpus = source.sample()
     except Exception:  # the gateway should not raise; no GPU is a normal answer here

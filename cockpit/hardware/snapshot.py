@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from cockpit.hardware.cuda import AMPERE
+
 GIB = 1024**3
 MIB = 1024**2
 
@@ -53,6 +55,10 @@ class GpuSnapshot:
     processes: tuple[GpuProcess, ...] | None = None
     """None when the per-process table is not available at all."""
     simulated: bool = False
+    unified_memory: bool = False
+    """Apple Silicon: the GPU has no memory of its own; its memory is the host's RAM."""
+    bf16: bool | None = None
+    """Whether training can use bfloat16 here; None: judged from the compute capability."""
 
     @property
     def memory_fraction(self) -> float | None:
@@ -60,6 +66,14 @@ class GpuSnapshot:
         if not self.memory_total_bytes or self.memory_used_bytes is None:
             return None
         return self.memory_used_bytes / self.memory_total_bytes
+
+    @property
+    def plan_bytes(self) -> int | None:
+        """The memory a run may plan to use: all of a GPU's own, the GPU's share of unified."""
+        total = self.memory_total_bytes
+        if not total:
+            return None
+        return unified_gpu_share(total) if self.unified_memory else total
 
 
 @dataclass(frozen=True)
@@ -122,10 +136,27 @@ class MachineSnapshot:
 
 # -- GPU sizes: what pre-flight, estimates and verdicts plan against --------------------
 
+UNIFIED_LARGE_BYTES = 36 * GIB
+"""Above this much RAM macOS lets the GPU use 3/4 of it, at or below it 2/3."""
+
+
+def unified_gpu_share(ram_bytes: int) -> int:
+    """The part of a Mac's unified memory its GPU may use: what estimates plan against.
+
+    Metal caps the GPU's working set at `MTLDevice.recommendedMaxWorkingSetSize`, which
+    PyTorch reads as `torch.mps.recommended_max_memory()` and `set_per_process_memory_fraction`
+    scales (docs.pytorch.org, torch.mps). Apple does not document the ratio; measured it is
+    about 2/3 of RAM up to 36 GB and 3/4 above (e.g. 17.8 GiB of 24 GB: sglang PR #29949;
+    75% on larger Macs: gpustack issue #1375). The lower figure is kept where they differ, so
+    an estimate errs towards "won't fit" rather than a swapping Mac.
+    """
+    share = 3 / 4 if ram_bytes > UNIFIED_LARGE_BYTES else 2 / 3
+    return int(ram_bytes * share)
+
 
 def gpu_sizes_gib(gpus: Iterable[GpuSnapshot]) -> tuple[float, ...]:
-    """Memory of each GPU that reports it, in GiB (a GPU without a size is left out)."""
-    return tuple(g.memory_total_bytes / GIB for g in gpus if g.memory_total_bytes)
+    """Plannable memory of each GPU that reports it, in GiB (one without a size is left out)."""
+    return tuple((g.plan_bytes or 0) / GIB for g in gpus if g.plan_bytes)
 
 
 @dataclass(frozen=True)
@@ -141,16 +172,30 @@ class GpuTraits:
     compute_capability: tuple[int, int] | None = None
     cuda_driver_version: str | None = None
     """Highest CUDA version the driver supports, e.g. "12.2"."""
+    bf16: bool | None = None
+    """Set where the compute capability does not say it (Apple's GPU: macOS 14 or newer)."""
+    unified_memory: bool = False
+    """Apple Silicon's GPU (PyTorch's `mps`): no CUDA, memory shared with the host."""
+
+    @property
+    def has_bf16(self) -> bool | None:
+        """Whether training can use bfloat16; None when nothing says."""
+        if self.bf16 is not None:
+            return self.bf16
+        cc = self.compute_capability
+        return None if cc is None else tuple(cc) >= AMPERE
 
 
 def gpu_traits(gpus: Iterable[GpuSnapshot]) -> tuple[GpuTraits, ...]:
-    """The fixed traits of each GPU of a snapshot."""
+    """The fixed traits of each GPU of a snapshot (memory: what a run may plan to use)."""
     return tuple(
         GpuTraits(
             g.name,
-            g.memory_total_bytes / GIB if g.memory_total_bytes else None,
+            g.plan_bytes / GIB if g.plan_bytes else None,
             g.compute_capability,
             g.cuda_driver_version,
+            g.bf16,
+            g.unified_memory,
         )
         for g in gpus
     )
@@ -158,11 +203,11 @@ def gpu_traits(gpus: Iterable[GpuSnapshot]) -> tuple[GpuTraits, ...]:
 
 def largest_gpu(snapshot: MachineSnapshot | None) -> GpuSnapshot | None:
     """The GPU with the most memory (the one estimates are judged on); None without one."""
-    gpus = [] if snapshot is None else [g for g in snapshot.gpus if g.memory_total_bytes]
-    return max(gpus, key=lambda g: g.memory_total_bytes or 0, default=None)
+    gpus = [] if snapshot is None else [g for g in snapshot.gpus if g.plan_bytes]
+    return max(gpus, key=lambda g: g.plan_bytes or 0, default=None)
 
 
 def largest_gpu_gib(snapshot: MachineSnapshot | None) -> float | None:
-    """The largest GPU's memory in GiB, to 2 decimals; None without a GPU."""
+    """The largest GPU's plannable memory in GiB, to 2 decimals; None without a GPU."""
     gpu = largest_gpu(snapshot)
-    return None if gpu is None else round((gpu.memory_total_bytes or 0) / GIB, 2)
+    return None if gpu is None else round((gpu.plan_bytes or 0) / GIB, 2)

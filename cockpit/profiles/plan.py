@@ -49,11 +49,15 @@ class Assessment:
 
 
 def detected_card(snapshot: MachineSnapshot | None) -> Card:
-    """The largest GPU of the latest snapshot, or NO_CARD."""
+    """The largest GPU of the latest snapshot, or NO_CARD. On a Mac the card is the GPU's
+    share of unified memory (`unified_gpu_share`), not all of the RAM."""
     gpu = largest_gpu(snapshot)
     if gpu is None:
         return NO_CARD
-    gib = (gpu.memory_total_bytes or 0) / GIB
+    gib = (gpu.plan_bytes or 0) / GIB
+    if gpu.unified_memory:
+        total = (gpu.memory_total_bytes or 0) / GIB
+        return Card(round(gib, 2), f"{gpu.name} {gib:.1f} GiB (of {total:.0f} GiB unified)")
     simulated = " (simulated)" if gpu.simulated else ""
     return Card(round(gib, 2), f"{gpu.name} {gib:.1f} GiB{simulated}")
 

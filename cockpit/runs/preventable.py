@@ -79,8 +79,9 @@ def known_causes(
 
 def training_card(gpus: Sequence[GpuTraits], processes: int) -> GpuTraits | None:
     """The GPU a run's capability is judged on: the oldest of several processes' cards; one
-    process trains on CUDA's first device, the fastest (CUDA_DEVICE_ORDER=FASTEST_FIRST)."""
-    known = [g for g in gpus if g.compute_capability]
+    process trains on CUDA's first device, the fastest (CUDA_DEVICE_ORDER=FASTEST_FIRST).
+    A Mac's one GPU (unified memory) is judged by its own traits."""
+    known = [g for g in gpus if g.compute_capability or g.unified_memory]
     if not known:
         return None
     pick = min if processes > 1 else max

@@ -1,20 +1,22 @@
 """The Hardware place: "what is my machine doing right now?"
 
-GPU cards (or the no-GPU panel), the per-process GPU memory table and the host panel, fed
-by the snapshots the app samples in the background. Sampling goes on while another place
-is shown, so the history is complete when the user comes back.
+GPU cards (Apple's GPU on a Mac, or the no-GPU panel), the per-process GPU memory table and
+the host panel, fed by the snapshots the app samples in the background. Sampling goes on
+while another place is shown, so the history is complete when the user comes back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from cockpit.hardware.snapshot import GpuSnapshot, MachineSnapshot
-from cockpit.tui.screens.base import PlaceScreen
+from cockpit.tui.screens.base import SETTINGS_KEY, PlaceScreen
 from cockpit.tui.widgets.gpu_card import GpuCard
 from cockpit.tui.widgets.host_panel import HostPanel
 from cockpit.tui.widgets.no_gpu_panel import NoGpuPanel
@@ -25,6 +27,7 @@ class HardwareScreen(PlaceScreen):
     """Live GPUs, their processes, and the host."""
 
     PLACE = "hardware"
+    BINDINGS: ClassVar[list[BindingType]] = [SETTINGS_KEY]
 
     def compose_body(self) -> ComposeResult:
         # Only the waiting line at first: the panels are mounted with the first snapshot,
@@ -58,9 +61,12 @@ class HardwareScreen(PlaceScreen):
         gpu_ok = snapshot.nvml.available and bool(snapshot.gpus)
         self.set_class(not gpu_ok, "-no-gpu")
         self.set_class(snapshot.simulated, "-simulated")
+        table = self.query_one(ProcessTable)
+        # macOS reports no per-process GPU memory: no table for Apple's GPU
+        table.display = gpu_ok and not all(gpu.unified_memory for gpu in snapshot.gpus)
         if gpu_ok:
             self._show_gpus(snapshot.gpus)
-            self.query_one(ProcessTable).show(snapshot.gpus)
+            table.show(snapshot.gpus)
         else:
             self.query_one(NoGpuPanel).show(snapshot.nvml)
         history = self.cockpit.history
