@@ -16,10 +16,33 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("profile", metavar="PROFILE_PATH", help="profile TOML file")
     trace.add_argument("--json", action="store_true", help="print one JSON object")
     trace.add_argument("--config", metavar="PATH", help="config.json to use for the model")
+    check = sub.add_parser("data", help="check the profile's data as the trainer will see it")
+    check.add_argument("profile", metavar="PROFILE_PATH", help="profile TOML file")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.add_argument(
+        "--rows", type=_line_numbers, default=(), metavar="N,M", help="file lines to preview"
+    )
+    check.add_argument("--limit", type=int, default=3, metavar="K", help="first rows previewed")
     run = sub.add_parser("run", help="train the run in RUN_DIR (reads RUN_DIR/profile.toml)")
     run.add_argument("run_dir", metavar="RUN_DIR", help="run directory")
     run.add_argument("--resume", action="store_true", help="resume from the newest checkpoint")
     return parser
+
+
+def _line_numbers(text: str) -> tuple[int, ...]:
+    try:
+        numbers = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give line numbers such as 3,17") from None
+    if any(n < 1 for n in numbers):
+        raise argparse.ArgumentTypeError("line numbers start at 1")
+    return numbers
+
+
+def _data(args: argparse.Namespace) -> int:
+    from engines.datacheck import main as data_main
+
+    return data_main(args.profile, args.json, args.rows, max(0, args.limit))
 
 
 def _trace(args: argparse.Namespace) -> int:
@@ -39,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "trace":
         return _trace(args)
+    if args.command == "data":
+        return _data(args)
     if args.command == "run":
         from engines.run import run
 

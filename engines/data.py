@@ -1,10 +1,15 @@
 """Training data: load a local file or a dataset id, detect its format, shape it for TRL.
 
-Formats: chat (`messages`), instruction (`instruction`, optional `input`, `output`),
-prompt-completion (`prompt`, `completion`) and plain `text`. SFT gets one of TRL's own
-shapes (`messages`, `prompt`/`completion`, `text`); GRPO gets a `prompt` column plus the
-row's other columns (an `answer` for the built-in rewards). A missing column is an error
-that names the columns found and the formats accepted.
+Formats: chat (`messages`, or ShareGPT `conversations` with `from`/`value`), instruction
+(`instruction`, optional `input`, `output`), prompt-completion (`prompt`, `completion`) and
+plain `text`; a profile's `[data] columns` names the columns of any other file. SFT gets one
+of TRL's own shapes (`messages`, `prompt`/`completion`, `text`); GRPO gets a `prompt` column
+plus the row's other columns (an `answer` for the built-in rewards). A missing column is an
+error that names the columns found and the formats accepted.
+
+Training and the data check (`engines.datacheck`) share every step here, row by row
+(`read_source`, `map_columns`, `detect_format`, `sft_row`, `grpo_row`), so the check reports
+what the trainer is given.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from engines.data_read import Progress, Table, read_file
 from engines.emitter import Say
 from engines.profile_schema import DataSection
 
@@ -42,6 +48,8 @@ SIMPLE_CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% endif %}"
 )
 """For chat data on a model without a chat template (a base model)."""
+SHAREGPT_ROLES = {"human": "user", "gpt": "assistant", "system": "system"}
+"""ShareGPT's `from` values → chat roles (user/assistant/tool pass through unchanged)."""
 
 
 class DataError(ValueError):
@@ -72,42 +80,123 @@ def resolve_data_path(text: str, folders: Sequence[Path] = ()) -> Path | str:
     return text
 
 
-def load_rows(source: Path | str) -> Any:
-    """The rows as a `datasets.Dataset` (the train split of a dataset id)."""
+def read_source(source: Path | str, progress: Progress | None = None) -> Table:
+    """Every row of a local file (with its line) or of a dataset id's train split."""
+    if isinstance(source, Path) and source.is_file():
+        return read_file(source, progress)
+    if isinstance(source, Path) and not source.exists():
+        raise DataError(f"data file not found: {source}")
     import datasets
 
-    if isinstance(source, str):
-        try:
-            return datasets.load_dataset(source, split="train")
-        except Exception as exc:
-            raise DataError(f"could not load dataset {source!r}: {exc}") from exc
-    if not source.exists():
-        raise DataError(f"data file not found: {source}")
-    if source.is_file() and not _has_content(source):
-        raise DataError(f"empty dataset: {source} has no examples")
-    builder = _BUILDERS.get(source.suffix.lower())
-    kwargs: dict[str, Any] = {"delimiter": "\t"} if source.suffix.lower() == ".tsv" else {}
     try:
-        if source.is_dir():
-            return datasets.load_dataset(str(source), split="train")
-        if builder is None:
-            raise DataError(f"unknown data file type {source.suffix!r}: use {', '.join(_BUILDERS)}")
-        return datasets.load_dataset(builder, data_files=str(source), split="train", **kwargs)
-    except DataError:
-        raise
+        rows = datasets.load_dataset(str(source), split="train").to_list()
     except Exception as exc:
-        raise DataError(f"could not read {source}: {type(exc).__name__}: {exc}") from exc
+        raise DataError(f"could not load dataset {str(source)!r}: {exc}") from exc
+    return Table(rows=rows, lines=list(range(1, len(rows) + 1)), kind="dataset")
 
 
-def _has_content(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        return any(line.strip() for line in handle)
+def table_error(table: Table, source: object) -> str | None:
+    """Why training cannot use this table (unreadable, bad lines, no rows), else None."""
+    if table.unreadable:
+        return f"could not read {source}: {table.unreadable}"
+    if table.malformed_count:
+        shown = "; ".join(f"line {n}: {why}" for n, why in table.malformed[:3])
+        more = table.malformed_count - min(3, len(table.malformed))
+        rest = f" (and {more} more bad line{'s' * (more != 1)})" if more else ""
+        return f"{source}: {shown}{rest}; fix or delete these lines"
+    if not table.rows:
+        return f"empty dataset: {source} has no examples"
+    return None
+
+
+def load_rows(source: Path | str, columns: dict[str, str] | None = None) -> Any:
+    """The rows as a `datasets.Dataset`, `columns` (role → column) applied."""
+    table = read_source(source)
+    problem = table_error(table, source)
+    if problem:
+        raise DataError(problem)
+    rows, _ = map_columns(table.rows, columns or {})
+    return to_dataset(rows)
+
+
+def to_dataset(rows: list[dict[str, Any]]) -> Any:
+    """A `datasets.Dataset` with every column any row has (None where a row lacks it)."""
+    from datasets import Dataset
+
+    names = column_names(rows)
+    try:
+        return Dataset.from_dict({name: [row.get(name) for row in rows] for name in names})
+    except Exception as exc:  # pyarrow: a column holding text in one row, numbers in another
+        raise DataError(f"the rows do not share one schema: {exc}") from exc
+
+
+def column_names(rows: list[dict[str, Any]]) -> list[str]:
+    """Every key of every row, in order of first appearance."""
+    names: dict[str, None] = {}
+    for row in rows:
+        if len(row) != len(names) or any(key not in names for key in row):
+            names.update(dict.fromkeys(row))
+    return list(names)
+
+
+def map_columns(
+    rows: list[dict[str, Any]], columns: dict[str, str]
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """(rows with the format's column names, column → role used): the profile's `columns`
+    renamed, ShareGPT `conversations` taken as `messages` with roles mapped. A mapped
+    column the file lacks is a DataError naming the columns it has."""
+    present = column_names(rows[:1000]) if rows else []
+    mapping = {column: role for role, column in columns.items()}
+    missing = [c for c in mapping if rows and c not in present and c not in column_names(rows)]
+    if missing:
+        found = column_names(rows)
+        raise DataError(
+            f"[data] columns names {', '.join(map(repr, missing))}, which the data lacks; "
+            f"its columns: {found}"
+        )
+    if not mapping and "conversations" in present and "messages" not in present:
+        mapping = {"conversations": "messages"}
+    if mapping:
+        rows = [_renamed(row, mapping) for row in rows]
+    if "messages" in mapping.values() or _sharegpt(rows):
+        rows = [_chatml(row) for row in rows]
+    return rows, mapping
+
+
+def _renamed(row: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
+    out = {k: v for k, v in row.items() if k not in mapping and k not in mapping.values()}
+    for column, role in mapping.items():
+        if column in row:
+            out[role] = row[column]
+    return out
+
+
+def _sharegpt(rows: list[dict[str, Any]]) -> bool:
+    for row in rows[:50]:
+        messages = row.get("messages")
+        if isinstance(messages, list) and messages and isinstance(messages[0], dict):
+            return "from" in messages[0] and "role" not in messages[0]
+    return False
+
+
+def _chatml(row: dict[str, Any]) -> dict[str, Any]:
+    """ShareGPT turns ({from, value}) as chat turns ({role, content}); others unchanged."""
+    messages = row.get("messages")
+    if not isinstance(messages, list):
+        return row
+    turns = []
+    for turn in messages:
+        if isinstance(turn, dict) and "from" in turn and "role" not in turn:
+            sender = str(turn.get("from"))
+            turn = {"role": SHAREGPT_ROLES.get(sender, sender), "content": turn.get("value")}
+        turns.append(turn)
+    return {**row, "messages": turns}
 
 
 def detect_format(columns: list[str], wanted: str, source: object, grpo: bool = False) -> str:
     """The data format: ``wanted`` after checking its columns, or detected when "auto"."""
     if wanted != "auto":
-        needed = _needed(wanted, grpo)
+        needed = needed_columns(wanted, grpo)
         missing = [c for c in needed if c not in columns]
         if missing:
             raise DataError(
@@ -116,14 +205,14 @@ def detect_format(columns: list[str], wanted: str, source: object, grpo: bool = 
             )
         return wanted
     for name in FORMAT_COLUMNS:
-        if all(c in columns for c in _needed(name, grpo)):
+        if all(c in columns for c in needed_columns(name, grpo)):
             return name
     raise DataError(
         f"no known data format in {source}: found columns {columns}; expected {_ACCEPTED}"
     )
 
 
-def _needed(fmt: str, grpo: bool) -> tuple[str, ...]:
+def needed_columns(fmt: str, grpo: bool) -> tuple[str, ...]:
     """Columns a format needs; GRPO generates the completion, so a prompt is enough."""
     if fmt not in FORMAT_COLUMNS:
         raise DataError(f"unknown data format {fmt!r}: use auto, {', '.join(FORMAT_COLUMNS)}")
@@ -166,26 +255,38 @@ def require_rows(dataset: Any, source: object) -> None:
 def load_for(settings: DataSection, folders: Sequence[Path], grpo: bool) -> tuple[Any, str, Any]:
     """(rows, format, source) for a [data] table, the format detected when "auto"."""
     source = resolve_data_path(settings.path, folders)
-    rows = load_rows(source)
+    rows = load_rows(source, settings.columns)
     require_rows(rows, source)
     fmt = detect_format(list(rows.column_names), settings.format, source, grpo=grpo)
     return rows, fmt, source
 
 
+SFT_COLUMNS = {"chat": ("messages",), "text": ("text",)}
+"""The columns of each SFT shape; prompt-completion (and instruction) keep the other two."""
+
+
+def sft_columns(fmt: str) -> tuple[str, ...]:
+    return SFT_COLUMNS.get(fmt, ("prompt", "completion"))
+
+
+def sft_row(row: dict[str, Any], fmt: str, chat: bool) -> dict[str, Any] | None:
+    """A row in TRL's SFT shape, or None when a field it needs is empty (the row is left out).
+    Instruction rows become chat turns when the tokenizer has a template (``chat``)."""
+    if fmt == "instruction":
+        row = _instruction_pair(row, chat)
+    keep = sft_columns(fmt)
+    out = {c: row.get(c) for c in keep}
+    return out if all(out[c] for c in keep) else None
+
+
 def to_sft(rows: Any, fmt: str, tokenizer: Any, say: Say) -> Any:
     """Rows in one of TRL's SFT shapes: `messages`, `prompt`/`completion` or `text`."""
-    if fmt == "instruction":
-        chat = bool(getattr(tokenizer, "chat_template", None))
-        rows = rows.map(
-            lambda row: _instruction_pair(row, chat),
-            remove_columns=list(rows.column_names),
-        )
-    keep = {"chat": ["messages"], "text": ["text"]}.get(fmt, ["prompt", "completion"])
-    rows = rows.remove_columns([c for c in rows.column_names if c not in keep])
-    rows = rows.filter(lambda row: all(row[c] for c in keep))
-    if rows and _conversational(rows[0]):
+    chat = bool(getattr(tokenizer, "chat_template", None))
+    shaped = [sft_row(row, fmt, chat) for row in rows.to_list()]
+    kept = [row for row in shaped if row is not None]
+    if kept and conversational(kept[0]):
         ensure_chat_template(tokenizer, say)
-    return rows
+    return to_dataset(kept) if kept else rows.select([]).select_columns([])
 
 
 def _instruction_pair(row: dict[str, Any], chat: bool) -> dict[str, Any]:
@@ -199,8 +300,21 @@ def _instruction_pair(row: dict[str, Any], chat: bool) -> dict[str, Any]:
     return {"prompt": prompt, "completion": str(row.get("output") or "")}
 
 
-def _conversational(row: dict[str, Any]) -> bool:
+def conversational(row: dict[str, Any]) -> bool:
+    """Chat turns (TRL formats them with the chat template), not plain text."""
     return any(isinstance(row.get(c), list) for c in ("messages", "prompt", "completion"))
+
+
+def grpo_row(row: dict[str, Any], fmt: str, has_answer: bool) -> dict[str, Any] | None:
+    """A row with a `prompt` (chat and instruction rows: their reply becomes `answer` unless
+    the data has one), or None when the prompt is empty (the row is left out)."""
+    if fmt in ("chat", "instruction"):
+        rest = {k: v for k, v in row.items() if k not in _GRPO_SOURCE_COLUMNS}
+        row = {**rest, **_grpo_prompt(row, fmt, has_answer)}
+    return row if row.get("prompt") else None
+
+
+_GRPO_SOURCE_COLUMNS = ("messages", "instruction", "input", "output")
 
 
 def to_grpo(rows: Any, fmt: str, tokenizer: Any, say: Say) -> Any:
@@ -209,16 +323,12 @@ def to_grpo(rows: Any, fmt: str, tokenizer: Any, say: Say) -> Any:
         raise DataError(
             "GRPO needs prompts: a 'prompt' column (or 'messages' / 'instruction'), not 'text'"
         )
-    if fmt in ("chat", "instruction"):
-        columns = list(rows.column_names)
-        rows = rows.map(lambda row: _grpo_prompt(row, fmt, "answer" in columns))
-        rows = rows.remove_columns(
-            [c for c in ("messages", "instruction", "input", "output") if c in columns]
-        )
-    rows = rows.filter(lambda row: bool(row["prompt"]))
-    if rows and isinstance(rows[0]["prompt"], list):
+    has_answer = "answer" in rows.column_names
+    shaped = [grpo_row(row, fmt, has_answer) for row in rows.to_list()]
+    kept = [row for row in shaped if row is not None]
+    if kept and isinstance(kept[0]["prompt"], list):
         ensure_chat_template(tokenizer, say)
-    return rows
+    return to_dataset(kept) if kept else rows.select([])
 
 
 def _grpo_prompt(row: dict[str, Any], fmt: str, has_answer: bool) -> dict[str, Any]:

@@ -29,6 +29,17 @@ Backend = Literal["auto", "unsloth", "peft"]
 DType = Literal["auto", "bf16", "fp16", "fp32"]
 Attention = Literal["auto", "sdpa", "eager", "flash_attention_2"]
 DataFormat = Literal["auto", "chat", "instruction", "prompt-completion", "text"]
+DATA_ROLES = (
+    "messages",
+    "prompt",
+    "completion",
+    "instruction",
+    "input",
+    "output",
+    "text",
+    "answer",
+)
+"""The roles a `[data] columns` mapping can give a column (the names the formats use)."""
 Checkpointing = Literal["off", "on", "unsloth"]
 Optimizer = Literal["adamw", "adamw_8bit", "paged_adamw_8bit", "paged_adamw", "adafactor", "sgd"]
 
@@ -69,6 +80,10 @@ class DataSection:
     in the current folder, then in the shipped profiles folder."""
     format: DataFormat = "auto"
     eval_fraction: float = 0.0
+    columns: dict[str, str] = field(default_factory=dict)
+    """Role → the file's column, for files whose columns have other names, e.g.
+    `{ prompt = "question", completion = "answer" }` or `{ messages = "dialog" }`. Roles:
+    DATA_ROLES. Empty: the columns are used as named."""
 
 
 @dataclass(frozen=True)
@@ -196,6 +211,8 @@ def _convert(value: Any, default: Any) -> Any:
     """Coerce a TOML value to the type of the field's default (lists become tuples)."""
     if isinstance(value, list):
         return tuple(str(item) for item in value)
+    if isinstance(value, Mapping):
+        return {str(k): str(v) for k, v in value.items()}
     if isinstance(default, bool):
         return bool(value)
     if isinstance(default, int) and not isinstance(value, bool) and isinstance(value, float):

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, get_args
 
 from engines.profile_schema import (
+    DATA_ROLES,
     SECTIONS,
     Attention,
     Backend,
@@ -178,6 +179,37 @@ def _gpus(value: Any) -> Verdict:
     return value, 'must be an integer ≥ 1 or "auto"', hint or _as_number_hint(value, integer=True)
 
 
+_ROLE_ALIASES = {
+    "conversations": "messages",
+    "dialog": "messages",
+    "question": "prompt",
+    "query": "prompt",
+    "response": "completion",
+    "answer_text": "completion",
+    "chosen": "completion",
+    "context": "input",
+}
+_COLUMNS_ALLOWED = (
+    'must be a table of role = "column name", e.g. { prompt = "question", completion = '
+    '"answer" }; roles: ' + ", ".join(DATA_ROLES)
+)
+
+
+def _data_columns(value: Any) -> Verdict:
+    """[data] columns: role → the file's column name; a role that is not one gets a guess."""
+    if not isinstance(value, Mapping):
+        return value, _COLUMNS_ALLOWED, None
+    for role, column in value.items():
+        if role not in DATA_ROLES:
+            hint = _choice_hint(role, DATA_ROLES, _ROLE_ALIASES)
+            if isinstance(column, str) and column in DATA_ROLES:  # written column = "role"
+                hint = f'the role comes first: {column} = "{role}"'
+            return value, f"unknown role {role!r}: {_COLUMNS_ALLOWED}", hint
+        if not isinstance(column, str) or not column.strip():
+            return value, f"{role} must name a column in quotes: {_COLUMNS_ALLOWED}", None
+    return dict(value), None, None
+
+
 # -- the schema: key → check, per table, in file order ----------------------------------
 
 _OFF_ON = {"true": "on", "yes": "on", "false": "off", "no": "off", "none": "off"}
@@ -233,6 +265,7 @@ RULES: dict[str, dict[str, Check]] = {
             },
         ),
         "eval_fraction": _number(0.0, below=1.0),
+        "columns": _data_columns,
     },
     "train": {
         "batch_size": _int(1),
