@@ -7,7 +7,6 @@ ever sees the frozen snapshots it posts back.
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
@@ -16,16 +15,19 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from cockpit.hardware.history import History
 from cockpit.hardware.snapshot import MachineSnapshot
 from cockpit.settings import Settings
 from cockpit.termsafe import escapes
+from cockpit.tui.commands import PlaceActions, leave_then
 from cockpit.tui.messages import HardwareSampled
-from cockpit.tui.places import PLACE_BY_MODE, PLACES
+from cockpit.tui.places import PLACE_BY_MODE, PLACES, Place, screen_class
 
 if TYPE_CHECKING:
     from cockpit.doctor.finding import Finding
@@ -33,16 +35,19 @@ if TYPE_CHECKING:
 
 DoctorRunner = Callable[[str | None], "list[Finding]"]
 
+_LETTER_ACTIONS = frozenset({"switch_place", "help", "settings", "quit_key"})
+"""App actions bound to keys that a text field takes as typing."""
+
 CLOSE_WAIT_S = 2.0
 """How long quitting waits for a sample in flight before closing the sampler anyway."""
 
 
-def _lazy_screen(module: str, name: str) -> Callable[[], Screen]:
+def _lazy_screen(place: Place) -> Callable[[], Screen]:
     """A mode factory importing its screen on first visit: only the first place a user
     sees is paid for before the first frame."""
 
     def factory() -> Screen:
-        return getattr(importlib.import_module(module), name)()
+        return screen_class(place)()
 
     return factory
 
@@ -77,11 +82,11 @@ class CockpitApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "cockpit"
     MODES: ClassVar[dict[str, str | Callable[[], Screen]]] = {
-        "hardware": _lazy_screen("cockpit.tui.screens.hardware", "HardwareScreen"),
-        "doctor": _lazy_screen("cockpit.tui.screens.doctor", "DoctorScreen"),
-        "profiles": _lazy_screen("cockpit.tui.screens.profiles", "ProfilesScreen"),
-        "runs": _lazy_screen("cockpit.tui.screens.runs", "RunsScreen"),
-        "logs": _lazy_screen("cockpit.tui.screens.logs", "LogsScreen"),
+        place.mode: _lazy_screen(place) for place in PLACES
+    }
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {
+        *App.COMMANDS,
+        PlaceActions,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
@@ -90,7 +95,7 @@ class CockpitApp(App[None]):
         ),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("comma", "settings", "Settings", key_display=",", show=False),
-        Binding("q", "quit", "Quit"),
+        Binding("q", "quit_key", "Quit"),
         Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True),
     ]
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
@@ -241,17 +246,26 @@ class CockpitApp(App[None]):
         place = PLACE_BY_MODE[self.current_mode].title
         self.push_screen(HelpScreen(place, collect_help(self, self.screen, place)))
 
+    def action_quit_key(self) -> None:
+        """q: quit (ctrl+q quits too, even from a text field)."""
+        self.exit()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Place keys and help do nothing while a dialog is open on top of a place.
-        dialog_open = isinstance(self.screen, ModalScreen)
-        return not (dialog_open and action in {"switch_place", "help", "settings"})
+        # Place keys, help and settings do nothing while a dialog is open on top of a
+        # place; in a text field they and q type, so the footer does not offer them.
+        if action not in _LETTER_ACTIONS:
+            return True
+        typing = isinstance(self.screen.focused, Input)
+        if action == "quit_key":
+            return not typing
+        return not (typing or isinstance(self.screen, ModalScreen))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for place in PLACES:
             yield SystemCommand(
                 f"Go to {place.title}  ({place.key})",
                 place.purpose,
-                partial(self.switch_mode, place.mode),
+                partial(leave_then, self, partial(self.switch_mode, place.mode)),
             )
         yield SystemCommand("Help: keys", "List every key of this place", self.action_help)
         yield SystemCommand(
@@ -259,28 +273,4 @@ class CockpitApp(App[None]):
             "Refresh rate, runs folder, default profile, theme, start place",
             self.action_settings,
         )
-        yield from self._place_commands(screen)
         yield from super().get_system_commands(screen)
-
-    def _place_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every key the place offers right now, so no action needs its key remembered."""
-        place = PLACE_BY_MODE.get(self.current_mode)
-        seen: set[str] = set()
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            if not active.enabled or not binding.description or binding.action in seen:
-                continue
-            ours = type(active.node).__module__.startswith("cockpit.")
-            if active.node is self or not ours:  # app keys are above; Textual's cursor keys
-                continue  # are not actions anyone looks up
-            if not binding.show and not isinstance(active.node, Screen):
-                continue
-            if binding.action.startswith(("app.", "screen.")):  # Textual's focus/copy keys
-                continue
-            seen.add(binding.action)
-            shown = binding.key_display or self.get_key_display(binding)
-            yield SystemCommand(
-                f"{binding.description}  ({shown})",
-                f"{place.title if place else 'This screen'}: {binding.description.lower()}",
-                partial(self.call_later, self.run_action, binding.action, active.node),
-            )

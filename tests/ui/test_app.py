@@ -7,10 +7,14 @@ import threading
 import pytest
 
 from cockpit.hardware.sampler import HardwareSampler
+from cockpit.profiles.store import CONFIG_DIR_ENV
+from cockpit.tui.commands import PlaceActions
 from cockpit.tui.places import PLACES
 from cockpit.tui.screens.help import HelpScreen
+from cockpit.tui.screens.profile_dialogs import UnsavedDialog
+from cockpit.tui.screens.prompt import TextPrompt
 from tests.ui.cockpit_snapshot_app import FixedHost, SteppedClock, make_app
-from tests.ui.conftest import screen_text, settle
+from tests.ui.conftest import screen_text, settle, wait_for
 
 
 @pytest.mark.parametrize("place", PLACES, ids=[p.mode for p in PLACES])
@@ -156,19 +160,59 @@ async def test_help_from_the_command_palette_lists_the_place_keys():
         assert "Re-run" in screen_text(app)
 
 
-async def test_every_place_action_is_in_the_command_palette(tmp_path):
-    from tests.fixtures.logs import write_failed_run_log
-
-    log = tmp_path / "output.log"
-    line = write_failed_run_log(log)
-    app = make_app(start_place="logs", log_target=str(log))
+async def test_the_palette_finds_another_places_action_from_anywhere():
+    # Seen: "start" from Profiles answered "No matches" (only the current place was listed).
+    app = make_app(start_place="profiles")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        titles = {c.title: c for c in app.get_system_commands(app.screen)}
-        for action in ("Next finding  (])", "Copy fix  (c)", "Follow  (f)", "Open  (o)",
-                       "Settings  (,)", "Go to Doctor  (2)"):  # fmt: skip
-            assert action in titles, sorted(titles)
-        assert not any(t.startswith(("Down", "Focus Next")) for t in titles)  # no cursor noise
-        titles["Next finding  (])"].callback()
+        await pilot.press("ctrl+p", *"start")
+        await wait_for(pilot, lambda: "Runs: Start  (s)" in screen_text(app))
+        text = screen_text(app)
+        assert "Runs: Start anyway  (f)" in text
+        assert "No matches" not in text
+
+
+async def test_every_place_action_is_in_the_palette_and_the_cursor_keys_are_not():
+    app = make_app(start_place="logs")
+    async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        assert f"Line {line}" in screen_text(app)
+        provider = PlaceActions(app.screen)
+        await provider.startup()
+        titles = {action.title for action in provider.actions}
+        for title in ("Logs: Next finding  (])", "Logs: Copy fix  (c)", "Doctor: Re-run  (r)",
+                      "Profiles: Apply fix  (^f/a)", "Profiles: Revert  (^z/u)",
+                      "Runs: Start  (s)", "Hardware: Settings  (,)"):  # fmt: skip
+            if title.startswith("Hardware"):
+                assert title not in titles  # the app's own keys are listed once, by the app
+            else:
+                assert title in titles, sorted(titles)
+        assert not any(": Go to" in t or ": Quit" in t or "Focus Next" in t for t in titles)
+
+
+async def test_choosing_another_places_action_goes_there_and_runs_it():
+    app = make_app(start_place="profiles")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p", *"Logs: Open")
+        await wait_for(pilot, lambda: "Logs: Open  (o)" in screen_text(app))
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextPrompt))
+        assert app.current_mode == "logs"
+        assert "Open log" in screen_text(app)
+
+
+async def test_going_elsewhere_from_the_palette_asks_about_unsaved_edits(tmp_path, monkeypatch):
+    monkeypatch.setenv(CONFIG_DIR_ENV, str(tmp_path / "config"))
+    app = make_app(start_place="profiles")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # opens the highlighted profile
+        await settle(pilot)
+        await pilot.press("x")  # typed into the name: an unsaved edit
+        await pilot.press("ctrl+p", *"Go to Doctor")
+        await wait_for(pilot, lambda: "Go to Doctor  (2)" in screen_text(app))
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, UnsavedDialog))
+        assert app.current_mode == "profiles"
+        await pilot.press("d")  # discard
+        await wait_for(pilot, lambda: app.current_mode == "doctor")

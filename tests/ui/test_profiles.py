@@ -220,3 +220,52 @@ async def test_switching_lora_off_is_a_full_fine_tune_and_back_on_restores_it(us
         await settle(pilot)
         assert form.raw["lora"] == lora
         assert not app.screen.dirty
+
+
+def footer_text(app: CockpitApp) -> str:
+    return screen_text(app).splitlines()[-1]
+
+
+async def test_the_apply_hint_names_a_key_that_works_in_the_field_enter_lands_in(user_dir):
+    # Seen: enter put the cursor in `name` with its text selected, the pane said "a applies
+    # the highlighted one", and pressing a replaced the name with "a".
+    app = profiles_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await open_profile(pilot, QLORA_3B)
+        name = app.screen.query_one("#field-top-name", Input)
+        assert app.screen.focused is name
+        hint = str(app.screen.query_one("#estimate-suggestions-title", Static).render())
+        key = hint.split("·")[1].split(" applies")[0].strip()
+        suggestion = app.screen.query_one(EstimatePane).selected_suggestion
+        assert suggestion is not None
+        await pilot.press(key)
+        await settle(pilot)
+        assert name.value == QLORA_3B
+        form = app.screen.query_one(ProfileForm)
+        for dotted, value in suggestion.edits.items():
+            table, _, field = dotted.rpartition(".")
+            assert form.raw[table][field] == value
+        await pilot.press("a")  # by habit: one letter more, not a name replaced
+        assert name.value == QLORA_3B + "a"
+
+
+async def test_the_footer_offers_only_keys_that_work_where_the_focus_is(user_dir):
+    app = profiles_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        footer = footer_text(app)
+        for shown in ("⏎ Open", "n New", "x Delete", "p Plan for", ", Settings", "? Help",
+                      "q Quit", "^p Commands"):  # fmt: skip
+            assert shown in footer, footer
+        await open_profile(pilot, QLORA_3B)  # the cursor is in a text field: letters type
+        footer = footer_text(app)
+        for shown in ("^s Save", "^f Apply fix", "^z Revert", "esc Back", "^p Commands"):
+            assert shown in footer, footer
+        for hidden in ("q Quit", "? Help", "p Plan", "n New", ", Settings"):
+            assert hidden not in footer, footer
+        await pilot.press("escape")  # out of the field: letters are keys again
+        await settle(pilot)
+        footer = footer_text(app)
+        for shown in ("^f Apply fix", "p Plan for", "? Help", "q Quit", "^p Commands"):
+            assert shown in footer, footer

@@ -15,7 +15,7 @@ from cockpit.profiles.store import CONFIG_DIR_ENV, ProfileSaveError, shipped_pro
 from cockpit.tui.screens.profile_dialogs import ConfirmDialog, NameDialog, UnsavedDialog
 from cockpit.tui.widgets.profile_form import ProfileForm
 from cockpit.tui.widgets.profile_list import ProfileList
-from tests.ui.conftest import screen_text, settle
+from tests.ui.conftest import screen_text, settle, wait_for
 from tests.ui.test_profiles import QLORA_3B, open_profile, profiles_app, type_into
 
 if sys.version_info >= (3, 11):
@@ -258,3 +258,42 @@ async def test_duplicate_writes_a_copy_and_opens_it(user_dir, shipped_bytes):
         assert on_disk(copy)["name"] == f"{QLORA_3B}-copy"
         assert app.screen.current.path == copy and not app.screen.dirty
     assert_shipped_untouched(shipped_bytes)
+
+
+async def test_a_file_added_removed_or_changed_while_running_shows_keeping_the_highlight(
+    my_profile,
+):
+    # Seen: a profile file copied into the folder while cockpit ran never appeared.
+    app = profiles_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        listing = app.screen.query_one(ProfileList)
+        listing.highlighted = [item.name for item in listing.items].index("my-3b")
+        await pilot.pause()
+        added = my_profile.with_name("added-later.toml")
+        added.write_text(my_profile.read_text(encoding="utf-8"), encoding="utf-8")
+        await wait_for(pilot, lambda: "added-later" in screen_text(app))
+        assert listing.selected_name == "my-3b"
+        text = my_profile.read_text(encoding="utf-8")
+        my_profile.write_text(text.replace("batch_size = 1", "batch_size = 64"), "utf-8")
+        await wait_for(pilot, lambda: "won't fit" in listing.selected.assessment.verdict)
+        added.unlink()
+        await wait_for(pilot, lambda: "added-later" not in screen_text(app))
+        assert listing.selected_name == "my-3b"
+
+
+async def test_the_open_profile_follows_its_file_and_unsaved_edits_are_kept(my_profile):
+    app = profiles_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        await open_profile(pilot, "my-3b")
+        text = my_profile.read_text(encoding="utf-8")
+        my_profile.write_text(text.replace("grad_accum = 4", "grad_accum = 6"), "utf-8")
+        field = app.screen.query_one("#field-train-grad_accum", Input)
+        await wait_for(pilot, lambda: field.value == "6")
+        assert not app.screen.dirty
+        await type_into(pilot, "train.batch_size", "2")
+        my_profile.write_text(text.replace("grad_accum = 4", "grad_accum = 9"), "utf-8")
+        await wait_for(pilot, lambda: "changed on disk" in screen_text(app))
+        assert field.value == "6"  # the form keeps what the user has, edits included
+        assert app.screen.dirty

@@ -1,17 +1,22 @@
 """What every place shares: the top bar, the footer, and typed access to the app.
 
 A place subclasses :class:`PlaceScreen`, names its mode in ``PLACE`` and yields its own
-widgets from :meth:`compose_body`.
+widgets from :meth:`compose_body`. The footer is compact so a place's main keys fit in 80
+columns; a place with room shows ``,`` (Settings) in it by adding ``SETTINGS_KEY`` to its
+bindings.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from typing import TYPE_CHECKING, Protocol, cast
 
+from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 
 from cockpit.tui.places import PLACE_BY_MODE, PLACES
 from cockpit.tui.widgets.place_bar import PlaceBar
@@ -44,11 +49,23 @@ class Cockpit(Protocol):
         """The log the command line asked for, once (None after the first call)."""
 
 
+SETTINGS_KEY = Binding("comma", "settings", "Settings", key_display=",")
+"""``,`` shown in a place's footer (the app's own ``,`` works everywhere, unshown)."""
+
+
 class PlaceScreen(Screen[None]):
     """Base screen of one place (a Textual mode)."""
 
     PLACE: str = ""
     """Mode name of the place, a key of ``PLACE_BY_MODE``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Styled as its widgets mount: the whole-app CSS refresh Textual runs for a screen
+        # it has not styled yet (every stylesheet parsed again and the place being left
+        # restyled, on the first visit and again on the second) has nothing to update.
+        with suppress(RuntimeError):  # built outside a running app: nothing to skip
+            self._css_update_count = self.app._css_update_count
 
     @property
     def cockpit(self) -> Cockpit:
@@ -60,13 +77,48 @@ class PlaceScreen(Screen[None]):
         return PLACE_BY_MODE[self.PLACE].title
 
     def compose(self) -> ComposeResult:
+        self._set_width_classes()
         yield PlaceBar(PLACES, self.PLACE)
         yield from self.compose_body()
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         """The place's own widgets, between the top bar and the footer."""
         yield from ()
+
+    @property
+    def typing(self) -> bool:
+        """True while a text field has the focus: letter keys type there."""
+        return isinstance(self.focused, Input)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Hidden (False) lets the app's own unshown `,` take the key.
+        return not (action == "settings" and self.typing)
+
+    async def action_settings(self) -> None:
+        """Open the Settings dialog."""
+        await self.app.run_action("app.settings")
+
+    def leave_then(self, then: Callable[[], None]) -> None:
+        """Run ``then`` (going to another place, quitting); a place holding unsaved work
+        overrides this to ask first."""
+        then()
+
+    def _set_width_classes(self) -> None:
+        """The app's width classes (-narrow, -wide) set before the widgets mount, so the
+        first Resize finds them in place instead of restyling every widget of the place."""
+        own = self.HORIZONTAL_BREAKPOINTS
+        breakpoints = (self.app.HORIZONTAL_BREAKPOINTS if own is None else own) or []
+        width = self.app.size.width
+        reached = max(((w, name) for w, name in breakpoints if width >= w), default=None)
+        self.update_classes({name: (w, name) == reached for w, name in breakpoints})
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual restyles every widget of a place each time it is shown (twice on its first
+        # visit). Nothing goes stale while a place is away: class changes restyle at once,
+        # hover is cleared on leaving, and a theme or CSS change is caught by the CSS count
+        # checked on every switch. Runs before Screen's own handler (subclass first).
+        event.refresh_styles = False
 
     def on_mount(self) -> None:
         self.title = f"cockpit · {self.place_title}"

@@ -19,7 +19,7 @@ from textual.widgets import DataTable, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
 from cockpit.doctor.finding import Finding, ordered
-from cockpit.tui.screens.base import PlaceScreen
+from cockpit.tui.screens.base import SETTINGS_KEY, PlaceScreen
 from cockpit.tui.screens.prompt import interpreter_prompt
 from cockpit.tui.widgets.finding_detail import FindingDetail
 from cockpit.tui.widgets.finding_table import FindingTable, summary
@@ -55,6 +55,7 @@ class DoctorScreen(PlaceScreen):
         Binding("r", "rerun", "Re-run"),
         Binding("c", "copy_fix", "Copy fix"),
         Binding("i", "choose_python", "Interpreter"),
+        SETTINGS_KEY,
     ]
 
     def __init__(self) -> None:

@@ -27,14 +27,17 @@ class HelpEntry(NamedTuple):
 MOVE_KEYS = HelpEntry("Navigation", "↑ ↓ pgup pgdn", "Move in tables, scroll panes")
 
 
-def _section(binding: Binding, node: object, screen: Screen, place: str) -> str | None:
+def _section(
+    binding: Binding, node: object, screen: Screen, place: str, app_keys: set[str]
+) -> str | None:
     """Where a binding belongs, or None to leave it out.
 
-    Widget bindings (a table's arrow keys…) are summed up by ``MOVE_KEYS`` instead.
+    Widget bindings (a table's arrow keys…) are summed up by ``MOVE_KEYS`` instead; a
+    place's own copy of an app key (``,`` shown in its footer) stays under Global.
     """
     if binding.system or not binding.description:
         return None
-    if isinstance(node, App):
+    if isinstance(node, App) or binding.description in app_keys:
         return "Global"
     if node is not screen:
         return None
@@ -45,8 +48,9 @@ def _section(binding: Binding, node: object, screen: Screen, place: str) -> str 
 def collect_help(app: App, screen: Screen, place: str) -> list[HelpEntry]:
     """Entries for the bindings active on ``screen``; keys of one action are merged."""
     merged: dict[tuple[str, str], list[str]] = {}
+    app_keys = {b.description for b in Binding.make_bindings(app.BINDINGS)}
     for active in screen.active_bindings.values():
-        section = _section(active.binding, active.node, screen, place)
+        section = _section(active.binding, active.node, screen, place, app_keys)
         if section is None:
             continue
         keys = merged.setdefault((section, active.binding.description), [])

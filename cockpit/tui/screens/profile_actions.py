@@ -119,7 +119,8 @@ class ProfileFileActions(PlaceScreen):
     def action_close(self) -> None:
         """Leave the field being edited; from outside a field, back to the list.
 
-        Out of a field, letters are keys again (a applies the highlighted suggestion).
+        Out of a field, letters are keys again (p plans for another card, a applies the
+        highlighted suggestion as ctrl+f does from anywhere).
         Going back to the list asks first when there are unsaved edits.
         """
         focused = self.focused
@@ -239,9 +240,10 @@ class ProfileFileActions(PlaceScreen):
     # -- new, duplicate, delete, revert ---------------------------------------------------
 
     def _subject(self) -> ListedProfile | None:
-        """What n, d and x act on: the open profile's file, else the highlighted one."""
+        """What n, d and x act on: the highlighted profile in the list, else (the palette
+        or a key from the form) the open profile's file."""
         listing = self.query_one(ProfileList)
-        if self.current is None:
+        if self.current is None or listing.has_focus:
             return listing.selected
         return next((i for i in listing.items if i.entry.path == self.current.path), None)
 

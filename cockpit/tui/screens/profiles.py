@@ -5,8 +5,9 @@ profile as a form; right, its estimate, recomputed on every change (an estimate 
 few milliseconds), with suggestions that one key applies. Planning for the detected GPU,
 the form also flags what that card cannot do (FlashAttention 2 or bf16 before Ampere) with
 the catalog ids pre-flight refuses or warns with. The file operations and the
-"unsaved changes" questions live in `ProfileFileActions`; this module lays the place out
-and keeps list, form and estimate in step.
+"unsaved changes" questions live in `ProfileFileActions`, files changed by someone else in
+`ProfileFilesWatch`; this module lays the place out and keeps list, form and estimate in
+step.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from textual.content import Content
 from textual.widgets import Input, Label, OptionList, Select, Static
 
 from cockpit.hardware.snapshot import GpuTraits, MachineSnapshot, gpu_traits, largest_gpu
+from cockpit.profiles.fields import field_notes
 from cockpit.profiles.gpu_rules import gpu_problems
 from cockpit.profiles.plan import (
     PRESET_GIB,
@@ -33,8 +35,10 @@ from cockpit.profiles.plan import (
 )
 from cockpit.profiles.store import list_profiles, load_profile_file
 from cockpit.profiles.validate import parse_profile
+from cockpit.runs.model_source import model_problems
 from cockpit.tui.places import PLACES
-from cockpit.tui.screens.profile_actions import ProfileFileActions
+from cockpit.tui.screens.base import SETTINGS_KEY
+from cockpit.tui.screens.profile_watch import ProfileFilesWatch, files_state
 from cockpit.tui.widgets.estimate_pane import EstimatePane
 from cockpit.tui.widgets.profile_form import ProfileForm
 from cockpit.tui.widgets.profile_list import (
@@ -60,25 +64,30 @@ def _leave_bindings() -> list[Binding]:
         for p in PLACES
         if p.mode != "profiles"
     ]
-    return [*keys, Binding("q", "quit_checked", "Quit", show=False)]
+    return [*keys, Binding("q", "quit_checked", "Quit")]
 
 
-class ProfilesScreen(ProfileFileActions):
+class ProfilesScreen(ProfileFilesWatch):
     """Profile list, form and live estimate."""
 
     PLACE = "profiles"
+    # The footer shows keys that work from where the focus is: in a text field letters type,
+    # so the open profile's keys are ctrl chords there (a and u still work out of a field),
+    # and the file keys (n, d, x) act on the list.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", priority=True),
         Binding("ctrl+s", "save", "Save"),
-        Binding("a", "apply_suggestion", "Apply fix"),
-        Binding("u", "revert", "Revert"),
-        Binding("ctrl+z", "revert", "Revert", show=False),
+        Binding("ctrl+f", "apply_suggestion", "Apply fix"),
+        Binding("a", "apply_suggestion", "Apply fix", show=False),
+        Binding("ctrl+z", "revert", "Revert"),
+        Binding("u", "revert", "Revert", show=False),
         Binding("escape", "close", "Back"),
         Binding("n", "new", "New"),
-        Binding("d", "duplicate", "Duplicate"),
+        Binding("d", "duplicate", "Duplicate", show=False),
         Binding("x", "delete", "Delete"),
         Binding("delete", "delete", "Delete", show=False),
-        Binding("p", "focus_plan", "Plan card", show=False),
+        Binding("p", "focus_plan", "Plan for"),
+        SETTINGS_KEY,
         *_leave_bindings(),
     ]
 
@@ -117,6 +126,7 @@ class ProfilesScreen(ProfileFileActions):
         self._show_plan_note()
         self.reload_list()
         self.query_one(ProfileList).focus()
+        self.watch_files()
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width >= ROOMY_WIDTH, "-roomy")
@@ -189,6 +199,7 @@ class ProfilesScreen(ProfileFileActions):
     def reload_list(self, keep: str | None = None) -> None:
         """Read every profile file again and judge it on the planned card."""
         items = []
+        self.listed_state = files_state()
         for entry in list_profiles():
             loaded = load_profile_file(entry.path)
             items.append(ListedProfile(entry, loaded, assess_file(loaded, self.planned)))
@@ -224,13 +235,23 @@ class ProfilesScreen(ProfileFileActions):
             self.query_one(EstimatePane).show(preview or item.assessment)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # False hides a key from the footer; the app's own binding of that key (q, `,`)
+        # then takes it.
+        listing = self.query_one(ProfileList)
         if action == "open":
-            lst = self.query_one(ProfileList)
-            return lst.has_focus and lst.selected is not None
+            return listing.has_focus and listing.selected is not None
         if action in ("save", "apply_suggestion", "revert", "close"):
             return self.is_open
-        if action in ("leave_place", "quit_checked"):
+        if action in ("new", "duplicate", "delete"):
+            return not self.typing and (not self.is_open or listing.has_focus)
+        if action == "focus_plan":
+            return not self.typing
+        if action == "settings":
+            return not self.typing and not self.is_open
+        if action == "leave_place":
             return self.dirty
+        if action == "quit_checked":
+            return self.dirty and not self.typing
         return True
 
     # -- the open profile -------------------------------------------------------------
@@ -246,9 +267,12 @@ class ProfilesScreen(ProfileFileActions):
         planning_detected = self.query_one("#plan-card", Select).value == "detected"
         if profile is not None and planning_detected:  # a preset size says nothing of sm_XY
             problems += gpu_problems(profile.model, self._detected_gpu)
+        if profile is not None:  # pre-flight's model finding, from local facts only
+            problems += model_problems(profile.model.name_or_path)
         form.show_problems(problems)
         self.assessment = assess(profile, problems, self.planned)
         self.query_one(EstimatePane).show(self.assessment)
+        form.show_notes(field_notes(profile, self.assessment.estimate))
         dirty = self.dirty
         if dirty != self._was_dirty:  # the place keys and q ask first only while dirty
             self._was_dirty = dirty

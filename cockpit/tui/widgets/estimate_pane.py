@@ -122,7 +122,7 @@ class EstimatePane(Vertical):
             yield Static(id="estimate-about")
             yield Static(
                 Content.assemble(
-                    ("Suggestions", "bold"), (" · a applies the highlighted one", "dim")
+                    ("Suggestions", "bold"), (" · ctrl+f applies the highlighted one", "dim")
                 ),
                 id="estimate-suggestions-title",
             )

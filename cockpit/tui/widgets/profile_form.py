@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static, Switch
+from textual.widgets.input import Selection
 
 from cockpit.profiles.fields import ABSENT, FIELD_BY_KEY, FIELDS, get_value, set_value
 from cockpit.profiles.validate import Problem
@@ -81,8 +82,13 @@ class ProfileForm(VerticalScroll):
         self.scroll_home(animate=False)
 
     def focus_first(self) -> None:
-        """Put the cursor in the first field (the name)."""
-        self.query_one(FieldRow).editor.focus()
+        """Put the cursor at the end of the first field (the name), its text not selected:
+        a key pressed out of habit adds a letter instead of replacing the whole name."""
+        editor = self.query_one(FieldRow).editor
+        self.screen.set_focus(editor)  # posts Focus now, so the callback below comes after it
+        if isinstance(editor, Input):
+            end = Selection.cursor(len(editor.value))
+            editor.call_later(setattr, editor, "selection", end)
 
     def apply_edits(self, edits: Mapping[str, Any]) -> None:
         """Set dotted keys (a suggestion's edits) as if the user had typed them."""
@@ -118,6 +124,11 @@ class ProfileForm(VerticalScroll):
             head = Content.styled("Also in this profile:", "bold")
             lines = [Content.assemble(f"{p.key or 'profile'}: ", problem_text([p])) for p in rest]
             box.update(Content("\n").join([head, *lines]))
+
+    def show_notes(self, notes: Mapping[str, str]) -> None:
+        """Each field's profile-dependent help (`cockpit.profiles.fields.field_notes`)."""
+        for row in self.query(FieldRow):
+            row.note(notes.get(row.spec.dotted, ""))
 
     # -- edits ------------------------------------------------------------------------
 
