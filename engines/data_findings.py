@@ -161,8 +161,17 @@ def bad_roles(rows: Sequence[dict[str, Any]], lines: Sequence[int], grpo: bool) 
     is not the assistant's."""
     bad: list[int] = []
     first_reason = ""
+    known: dict[tuple[Any, ...], str] = {}  # most files repeat a few role sequences
     for row, line in zip(rows, lines, strict=True):
-        reason = role_problem(row.get("messages"), grpo)
+        messages = row.get("messages")
+        try:
+            key = tuple(m.get("role") for m in messages)
+        except (AttributeError, TypeError):  # not a list of turns
+            reason = role_problem(messages, grpo)
+        else:
+            if key not in known:
+                known[key] = role_problem(messages, grpo)
+            reason = known[key]
         if reason:
             bad.append(line)
             first_reason = first_reason or f"line {line}: {reason}"

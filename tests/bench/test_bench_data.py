@@ -1,0 +1,71 @@
+"""The data check on a 200k-row chat JSONL with the tiny model's tokenizer.
+
+Goal (issue 14): the full check (read, map, shape, every finding, token lengths through the
+chat template, trained tokens, histogram, preview) costs at most 1.5x tokenising the same
+rows with the tokenizer alone (`apply_chat_template(..., tokenize=True)` in batches of 1000,
+rows already parsed), measured in the same run, alternated, median of three.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engines.datacheck import Options, run_check
+from engines.profile_schema import TINY_DEMO_MODEL, profile_from_dict
+
+pytestmark = pytest.mark.wallclock
+ROWS = 200_000
+
+
+def _write(path: Path) -> list[list[dict[str, str]]]:
+    conversations = []
+    with open(path, "w", encoding="utf-8") as handle:
+        for i in range(ROWS):
+            messages = [
+                {"role": "user", "content": f"Question {i}: what does LoRA train, and why?"},
+                {
+                    "role": "assistant",
+                    "content": f"Answer {i}: small adapters" + " beside" * (i % 40),
+                },
+            ]
+            conversations.append(messages)
+            handle.write(json.dumps({"messages": messages}) + "\n")
+    return conversations
+
+
+def _tokenise_alone(tokenizer: Any, conversations: list[Any]) -> None:
+    for begin in range(0, len(conversations), 1000):
+        tokenizer.apply_chat_template(conversations[begin : begin + 1000], tokenize=True)
+
+
+def test_check_200k_chat_rows(tmp_path, report):
+    from engines import tiny
+
+    tokenizer = tiny.build_tokenizer(list(tiny._texts(tiny.demo_data_path())))
+    path = tmp_path / "big.jsonl"
+    conversations = _write(path)
+    raw = {"name": "bench", "model": {"name_or_path": TINY_DEMO_MODEL, "max_seq_length": 64}}
+    profile = profile_from_dict({**raw, "data": {"path": str(path)}})
+    checks, alone = [], []
+    for _ in range(3):
+        start = time.perf_counter()
+        result = run_check(profile, (tmp_path,), Options(tokenizer=tokenizer))
+        checks.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        _tokenise_alone(tokenizer, conversations)
+        alone.append(time.perf_counter() - start)
+    assert result["rows"] == ROWS and result["token_lengths"]["over_limit"] > 0
+    ratio = report(
+        f"data check, {ROWS} chat rows",
+        statistics.median(checks),
+        statistics.median(alone),
+        "s",
+        "<= 1.5x tokenising the rows alone",
+    )
+    assert ratio < 4
