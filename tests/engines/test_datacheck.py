@@ -297,3 +297,12 @@ def test_the_command_prints_one_json_object_and_progress(tmp_path):
     assert [f["id"] for f in report["findings"]] == ["data_malformed_line"]
     assert report["findings"][0]["lines"] == [2]
     assert "progress 1.00" in done.stderr.splitlines()
+
+
+def test_training_names_the_malformed_line_before_loading_any_model(tmp_path):
+    from engines import data
+
+    path = _jsonl(tmp_path / "d.jsonl", [_chat()] * 15 + ['{"messages": [] "x": 1}', _chat()])
+    with pytest.raises(data.DataError) as caught:
+        data.load_for(_profile(path).data, (tmp_path,), grpo=False)
+    assert "line 16: Expecting ',' delimiter" in str(caught.value)
