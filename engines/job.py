@@ -114,6 +114,8 @@ def common_args(job: Job, has_eval: bool) -> dict[str, Any]:
     }
     if train.save_steps > 0:
         args["save_steps"] = train.save_steps
+    if train.save_total_limit > 0:  # also bounds the checkpoint a stop writes
+        args["save_total_limit"] = train.save_total_limit
     if has_eval:
         args.update(eval_strategy="steps", eval_steps=0.25)  # a quarter of the run
         args["per_device_eval_batch_size"] = train.batch_size

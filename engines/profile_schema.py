@@ -47,6 +47,16 @@ TINY_DEMO_MODEL = TINY_LLAMA_ID
 """`[model] name_or_path` of the tiny Llama-style model the engine builds locally (no download)."""
 DEFAULT_FORMAT_PATTERN = r"<answer>.*?</answer>"
 
+DEFAULT_SAVE_STEPS = 50
+"""A checkpoint every 50 optimizer steps unless the profile says otherwise. What a crash costs
+is the work since the last checkpoint, so the interval is a number of steps, not a share of
+the run (transformers' fractional `save_steps`): 50 steps are minutes on a consumer GPU
+(a LoRA step takes ~1-20 s) however long the run, whereas "~10 saves per run" would lose
+an hour of a ten-hour run. Saving that often is cheap for LoRA (adapter + optimizer state:
+tens to hundreds of MB, about a second to write) and `save_total_limit` keeps the disk cost
+flat however long the run; a full fine-tune writes the whole model + optimizer state each
+time, so the Profiles form and `cockpit estimate` show the size before the run."""
+
 TOP_KEYS = ("name", "description", "engine")
 """The top-level keys, in file order."""
 SECTIONS = ("model", "lora", "data", "train", "grpo", "env", "hardware")
@@ -97,7 +107,10 @@ class TrainSection:
     gradient_checkpointing: Checkpointing = "on"
     optimizer: Optimizer = "adamw"
     seed: int = 3407
-    save_steps: int = 0
+    save_steps: int = DEFAULT_SAVE_STEPS
+    """Optimizer steps between checkpoints; 0: none, so a crash (OOM, SIGKILL) loses the run."""
+    save_total_limit: int = 2
+    """Checkpoints kept on disk, the newest ones; 0: keep every one."""
     packing: bool = False
 
 

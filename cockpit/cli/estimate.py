@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from cockpit.termsafe import safe
 from cockpit.vram.analytic import Estimate
+from cockpit.vram.checkpoint import checkpoint_note, checkpoint_size
 from cockpit.vram.estimate import estimate
 from cockpit.vram.specs import UnknownModel
 from cockpit.vram.terms import GIB
@@ -77,11 +78,15 @@ def estimate_main(
         print(safe(f"cockpit estimate: {exc}"), file=sys.stderr)
         return EXIT_INVALID
     traced = _trace(path, loaded.profile.env.python) if trace else None
+    size = checkpoint_size(result)
+    saving = checkpoint_note(loaded.profile.train, size)
     if as_json:
         data = result.to_json() | ({"trace": traced} if trace else {})
+        data["checkpoint"] = {"bytes": round(size.total_bytes), "note": saving}
         print(json.dumps(data, indent=2), file=out)
     else:
-        print(safe(format_estimate(result, loaded.profile.name, traced)), file=out)
+        text = format_estimate(result, loaded.profile.name, traced, checkpoints=saving)
+        print(safe(text), file=out)
     return EXIT_CODES[result.verdict]
 
 
@@ -98,8 +103,14 @@ def _gib(value: float) -> str:
     return f"{value:6.2f} GiB"
 
 
-def format_estimate(result: Estimate, name: str, traced: dict[str, Any] | None = None) -> str:
-    """The estimate as text: setup, the terms table, totals, verdict, suggestions."""
+def format_estimate(
+    result: Estimate,
+    name: str,
+    traced: dict[str, Any] | None = None,
+    checkpoints: str = "",
+) -> str:
+    """The estimate as text: setup, the terms table, totals, verdict, suggestions, what the
+    checkpoints cost on disk."""
     spec = result.model.spec
     lines = [
         f"{name}: {spec.name} ({spec.params / 1e9:.2f} B parameters; {result.model.source})",
@@ -122,6 +133,7 @@ def format_estimate(result: Estimate, name: str, traced: dict[str, Any] | None =
         f"  {i}. {s.change}: {s.total_gib:.2f} GiB, {s.verdict}"
         for i, s in enumerate(result.suggestions, 1)
     ]
+    lines += [f"checkpoints: {checkpoints}"] if checkpoints else []
     lines += [f"note: {n}" for n in result.notes]
     if traced is not None:
         lines += _trace_lines(traced)

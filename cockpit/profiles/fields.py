@@ -18,7 +18,9 @@ from dataclasses import MISSING, dataclass, fields
 from typing import Any, Literal, get_args, get_origin
 
 from cockpit.profiles.validate import show_value
-from engines.profile_schema import SECTION_TYPES, SECTIONS, TOP_KEYS, Profile
+from cockpit.vram.analytic import Estimate
+from cockpit.vram.checkpoint import checkpoint_note, checkpoint_size
+from engines.profile_schema import DEFAULT_SAVE_STEPS, SECTION_TYPES, SECTIONS, TOP_KEYS, Profile
 
 Kind = Literal["text", "int", "float", "choice", "flag", "names", "gpus"]
 
@@ -43,6 +45,8 @@ _PLACEHOLDERS: dict[str, str] = {
     "hardware.gpus": "1, 2, … or auto",
     "hardware.gpu_memory_gib": "0: the card planned for above",
     "train.max_steps": "0: train for epochs",
+    "train.save_steps": f"default {DEFAULT_SAVE_STEPS}; 0: no checkpoints",
+    "train.save_total_limit": "default 2 (the newest); 0: keep every one",
 }
 
 
@@ -223,3 +227,16 @@ def _scalar(text: str) -> Any:
             return text  # "inf"/"nan" typed as words stay words
         return number
     return text
+
+
+# -- what a field costs, for this profile --------------------------------------------
+
+
+def field_notes(profile: Profile | None, result: Estimate | None) -> dict[str, str]:
+    """A line of help under the fields whose cost depends on the whole profile (dotted key
+    → text): what `save_steps` and `save_total_limit` cost on disk. Empty without an
+    estimate (an invalid profile, an unknown model)."""
+    if profile is None or result is None:
+        return {}
+    saving = checkpoint_note(profile.train, checkpoint_size(result))
+    return {"train.save_steps": f"checkpoints: {saving}"}

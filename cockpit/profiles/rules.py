@@ -286,6 +286,7 @@ RULES: dict[str, dict[str, Check]] = {
         ),
         "seed": _int(0),
         "save_steps": _int(0),
+        "save_total_limit": _int(0),
         "packing": _flag,
     },
     "grpo": {

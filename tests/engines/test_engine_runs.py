@@ -66,7 +66,11 @@ def test_tiny_sft_demo_trains_to_the_end_and_saves_an_adapter(tmp_path, env):
     print(f"tiny SFT demo (30 steps): {time.perf_counter() - started:.1f} s wall")
     assert result.returncode == 0, output(run_dir)
     kinds = _kinds(run_dir)
-    assert kinds[0] == "start" and kinds[-1] == "end" and set(kinds[1:-1]) == {"step"}
+    assert kinds[0] == "start" and kinds[-1] == "end"
+    assert set(kinds[1:-1]) == {"step", "checkpoint"}  # save_steps = 10: crash-resumable
+    assert [c["step"] for c in events(run_dir, "checkpoint")] == [10, 20, 30]
+    kept = sorted(p.name for p in (run_dir / CHECKPOINTS_DIR).glob("checkpoint-*"))
+    assert kept == ["checkpoint-20", "checkpoint-30"]  # save_total_limit = 2
     start, end = events(run_dir, "start")[0], events(run_dir, "end")[0]
     assert (start["steps"], start["backend"], start["device"], start["engine"]) == (
         30,

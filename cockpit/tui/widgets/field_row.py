@@ -60,12 +60,14 @@ class FieldRow(Vertical):
         """The editor's value as the form last set it."""
         self._has_invalid_option = False
         self._problems: list[Problem] = []
+        self._note = ""
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="field-line"):
             yield Label(self.spec.key, classes="field-label")
             yield self._make_editor()
         yield Static("", classes="field-problem")
+        yield Static("", classes="field-note")
 
     def _make_editor(self) -> Widget:
         spec = self.spec
@@ -119,6 +121,15 @@ class FieldRow(Vertical):
         self.set_class(errors, "-invalid")
         self.set_class(bool(problems) and not errors, "-warning")
         self.query_one(".field-problem", Static).update(problem_text(problems))
+
+    def note(self, text: str) -> None:
+        """A line of help under the field that depends on the whole profile ("" hides it)."""
+        if text == self._note:
+            return  # an update re-lays out the form: skip it on every keystroke that can
+        self._note = text
+        line = self.query_one(".field-note", Static)
+        line.display = bool(text)
+        line.update(text)
 
     def _changed(self, current: Any) -> None:
         if current == self._shown or current is INVALID:
