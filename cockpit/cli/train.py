@@ -93,8 +93,8 @@ def _start(profile: str | None, force: bool, console: Console) -> RunDir | None:
         )
         return None
     check = preflight(path, force=force)
-    for note in check.notes:
-        console.print(f"note: {echo(note)}")
+    for note in check.notes:  # a fallback the engine will take reads "warning: …"
+        console.print(echo(note) if note.startswith("warning:") else f"note: {echo(note)}")
     return start_run(path, checked=check)
 
 
@@ -137,9 +137,13 @@ def _follow_to_end(run: RunDir, console: Console) -> int:
     return report(summary, run, console)
 
 
+STOP_QUESTION = "\nStop the run? [y: stop it / N: leave it running in the background] "
+"""Asked at Ctrl-C: N (or enter) detaches, and says so before it is chosen."""
+
+
 def _ask_stop(console: Console) -> bool:
     try:
-        answer = console.input(escape("\nStop the run? [y/N] "))
+        answer = console.input(escape(STOP_QUESTION))
     except (EOFError, KeyboardInterrupt):
         return False
     return answer.strip().lower() in ("y", "yes")

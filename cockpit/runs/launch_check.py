@@ -1,32 +1,33 @@
-"""Everything the Launch pane shows before a start: the pre-flight verdict, whether the
-training stack is importable by the run's interpreter, and the command that will run.
+"""Everything the Launch pane shows before a start: the pre-flight verdict (the training
+stack of the run's interpreter included) and the command that will run.
 
 No Textual: it runs in a worker thread and is testable on its own. The stack check never
-imports torch: it asks `importlib.util.find_spec` (in this process for cockpit's own
-interpreter, else in a short isolated subprocess of the profile's `[env] python`), so a
-missing `[train]` extra is a pip command on screen instead of an engine that dies at import.
+imports torch (`cockpit.runs.stack_check`, inside pre-flight), so a missing `[train]` extra
+is a pip command on screen instead of an engine that dies at import.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Literal
 
 from cockpit.hardware.snapshot import GpuTraits
+from cockpit.runs.model_source import Probe
 from cockpit.runs.preflight import Preflight, preflight
+from cockpit.runs.stack_check import STACK_TIMEOUT_S, TRAIN_MODULES, same_interpreter
 from cockpit.runs.store import runs_root
-from cockpit.runs.supervisor import ENGINE_MODULE_ENV, command_text, engine_command
+from cockpit.runs.supervisor import command_text, engine_command
 
-TRAIN_MODULES = ("torch", "transformers", "peft", "trl", "datasets", "accelerate")
-"""What the engines import: the `[train]` extra."""
+__all__ = ["TRAIN_MODULES", "LaunchCheck", "check_launch", "missing_modules"]
+
 RUN_DIR_PLACEHOLDER = "<new run>"
-STACK_TIMEOUT_S = 20.0
+FORCE_KEY = "f"
+"""The Runs place's "start anyway" key: what its refusals name instead of `--force`."""
 _FIND_SPECS = (
     "import importlib.util, json, sys; "
     "print(json.dumps([m for m in sys.argv[1:] if importlib.util.find_spec(m) is None]))"
@@ -40,10 +41,6 @@ class LaunchCheck:
     name: str
     """The profile's listed name (what `cockpit train` accepts)."""
     preflight: Preflight
-    missing: tuple[str, ...] = ()
-    """Training modules the run's interpreter cannot import."""
-    stack_error: str | None = None
-    """Why the interpreter could not be asked (it still may work)."""
     command: str = ""
     """The engine's command line, with a placeholder for the run directory."""
     gpu_gib: float | None = None
@@ -51,13 +48,19 @@ class LaunchCheck:
 
     @property
     def ok(self) -> bool:
-        return self.preflight.ok and not self.missing
+        return self.preflight.ok
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Training modules the run's interpreter cannot import (pre-flight refuses them)."""
+        stack = self.preflight.stack
+        return stack.missing if stack is not None else ()
 
     @property
     def forcible(self) -> bool:
         """True when the only refusal is "won't fit": `f` may start it anyway."""
         refusals = self.preflight.refusals
-        return bool(refusals) and not self.missing and all(r.kind == "vram" for r in refusals)
+        return bool(refusals) and all(r.kind == "vram" for r in refusals)
 
     @property
     def twin(self) -> str:
@@ -68,25 +71,22 @@ class LaunchCheck:
     def install_command(self) -> str:
         """The pip command that installs the missing training stack."""
         python = self.preflight.python
-        if _same_interpreter(python):
+        if same_interpreter(python):
             return f'{python} -m pip install "cockpit[train]"'
         return f"{python} -m pip install {' '.join(TRAIN_MODULES)}"
 
-
-def _same_interpreter(python: str) -> bool:
-    return os.path.abspath(python) == os.path.abspath(sys.executable)
-
-
-def _uses_real_engine() -> bool:
-    """False when the tests (or a developer) swapped the engine module for another."""
-    return os.environ.get(ENGINE_MODULE_ENV, "engines") == "engines"
+    @property
+    def first_reason(self) -> str:
+        """The first refusal in one line, naming this place's key for "start anyway"."""
+        refusal = self.preflight.refusals[0]
+        return f"{refusal.where}{refusal.message}. Fix: {refusal.fix_for(FORCE_KEY)}"
 
 
 def missing_modules(
     python: str, modules: Sequence[str] = TRAIN_MODULES, timeout: float = STACK_TIMEOUT_S
 ) -> tuple[tuple[str, ...], str | None]:
     """(modules `python` cannot import, why it could not be asked or None); imports nothing."""
-    if _same_interpreter(python):
+    if same_interpreter(python):
         return tuple(m for m in modules if find_spec(m) is None), None
     try:
         done = subprocess.run(
@@ -121,20 +121,18 @@ def check_launch(
     gpu_sizes_gib: Sequence[float] | None = None,
     gpus: Sequence[GpuTraits] | None = None,
     force: bool = False,
+    hub_probe: Probe | Literal["auto"] | None = "auto",
 ) -> LaunchCheck:
-    """Pre-flight ``profile_path`` and look for the training stack; never raises for bad input.
+    """Pre-flight ``profile_path`` (the training stack included); never raises for bad input.
 
     The GPUs as `preflight` takes them: `gpus`, else `gpu_sizes_gib`, else detected.
     """
-    checked = preflight(profile_path, force=force, gpu_sizes_gib=gpu_sizes_gib, gpus=gpus)
-    missing: tuple[str, ...] = ()
-    stack_error = None
-    env_refused = any(r.kind == "env" for r in checked.refusals)
-    if checked.profile is not None and _uses_real_engine() and not env_refused:
-        missing, stack_error = missing_modules(checked.python)
+    checked = preflight(
+        profile_path, force=force, gpu_sizes_gib=gpu_sizes_gib, gpus=gpus, hub_probe=hub_probe
+    )
     command = engine_command(checked.python, "RUN_DIR", processes=checked.processes)
     text = command_text(command).replace("RUN_DIR", display_run_dir())
     if gpus is not None:
         gpu_sizes_gib = [g.memory_gib for g in gpus if g.memory_gib]
     gpu_gib = max(gpu_sizes_gib) if gpu_sizes_gib else None
-    return LaunchCheck(name, checked, missing, stack_error, text, gpu_gib)
+    return LaunchCheck(name, checked, text, gpu_gib)

@@ -5,7 +5,10 @@ names the profile key and the fix. Exit codes follow `cockpit estimate`: 2 for a
 data, model or interpreter problem, 4 when the only problem is that it won't fit the GPU
 (overridable with force). With no GPU detected, VRAM is never a reason to refuse. The known
 causes of failed runs that show before the start (`cockpit.runs.preventable`) are refused or
-warned with their catalog id.
+warned with their catalog id; so are a model that is neither a local folder, nor in the
+Hugging Face cache, nor on a reachable hub (`cockpit.runs.model_source`), a training
+interpreter without the training stack (`cockpit.runs.stack_check`), and the fallbacks the
+engine would take on this machine (`cockpit.runs.fallbacks`, warnings).
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from cockpit.hardware.snapshot import GpuTraits
 from cockpit.profiles.rules import GRPO_BATCH_CAUSE, grpo_batch_rule
@@ -26,9 +30,13 @@ from cockpit.profiles.store import (
     loaded_profile,
     resolve_data_path,
 )
+from cockpit.runs import stack_check
+from cockpit.runs.fallbacks import fallback_warnings
+from cockpit.runs.model_source import Probe, check_model, default_probe
 from cockpit.runs.preventable import known_causes
-from cockpit.runs.refusal import Refusal, from_problem
-from engines.profile_schema import TINY_DEMO_MODEL, Profile
+from cockpit.runs.refusal import FORCE, Refusal, from_problem
+from cockpit.runs.stack_check import TrainingStack
+from engines.profile_schema import Profile
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_WONT_FIT", "Preflight", "PreflightError", "Refusal"]
 
@@ -53,8 +61,10 @@ class Preflight:
     loaded: LoadedProfile | None = field(default=None, repr=False, compare=False)
     """The file as read for this check: the run is created from it, not from a new read."""
     warnings: tuple[Refusal, ...] = ()
-    """Known causes the engine survives (bf16 on a card without it): it starts, warned;
-    each is also in `notes`."""
+    """Known causes the engine survives (bf16 on a card without it) and the fallbacks it
+    will take (4-bit without CUDA): it starts, warned; each is also in `notes`."""
+    stack: TrainingStack | None = None
+    """The training interpreter's stack; None when not asked (a test engine, no profile)."""
 
     @property
     def ok(self) -> bool:
@@ -66,10 +76,10 @@ class Preflight:
             return EXIT_OK
         return EXIT_WONT_FIT if all(r.kind == "vram" for r in self.refusals) else EXIT_INVALID
 
-    def describe(self) -> str:
-        """Refusals (then notes) as lines for a terminal."""
+    def describe(self, force_key: str = "--force") -> str:
+        """Refusals (then notes) as lines for a terminal; `force_key` as the face names it."""
         lines = [f"refused to start {self.profile_path}:"] if self.refusals else []
-        lines += [f"  {r}" for r in self.refusals]
+        lines += [f"  {r.shown(force_key)}" for r in self.refusals]
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -88,11 +98,15 @@ def preflight(
     force: bool = False,
     gpu_sizes_gib: Sequence[float] | None = None,
     gpus: Sequence[GpuTraits] | None = None,
+    hub_probe: Probe | Literal["auto"] | None = "auto",
+    stack_probe: Callable[[str], TrainingStack] | Literal["auto"] | None = "auto",
 ) -> Preflight:
     """Check a profile (a file, or one already loaded) before spawning.
 
     The GPUs: `gpus` (their memory, compute capability and driver), else `gpu_sizes_gib`
-    (memory only), else detected (NVML).
+    (memory only), else detected (NVML). `hub_probe` asks the hub about a model that is not
+    in the cache ("auto": `model_source.default_probe()`, None: never); `stack_probe` reads
+    the training interpreter's stack ("auto": `stack_check.training_stack`, None: not checked).
     """
     loaded = loaded_profile(source)
     path = loaded.path
@@ -104,13 +118,21 @@ def preflight(
     refusals, notes = [], [str(p) for p in loaded.problems]  # a warning says "warning: …"
     data = resolve_data_path(profile, path)
     refusals += _data_refusals(data, notes)
-    refusals += _model_refusals(profile)
+    probe = default_probe() if hub_probe == "auto" else hub_probe
+    model_refusals, model_notes = check_model(profile.model.name_or_path, probe)
+    refusals += model_refusals
+    notes += model_notes
     python, env_refusals = _interpreter(profile)
+    stack = _stack(python, stack_probe) if not env_refusals else None
+    env_refusals += _stack_refusals(profile, stack)
+    if stack is not None and stack.error:
+        notes.append(f"could not check the training stack: {stack.error}")
     refusals += env_refusals
     processes, gpu_refusals = _processes(profile, sizes)
     refusals += gpu_refusals + _grpo_refusals(profile, processes)
     trained_by = None if env_refusals else python
     known, warnings = known_causes(profile, data, cards, processes, trained_by)
+    warnings += fallback_warnings(profile, cards, stack)
     notes += [w.as_warning() for w in warnings]
     verdict, vram = _vram(profile, sizes, force, notes)
     return Preflight(
@@ -123,6 +145,7 @@ def preflight(
         python,
         loaded,
         tuple(warnings),
+        stack,
     )
 
 
@@ -189,33 +212,6 @@ def _is_empty(path: Path) -> bool:
     return not lines
 
 
-def _model_refusals(profile: Profile) -> list[Refusal]:
-    name = profile.model.name_or_path.strip()
-    if name == TINY_DEMO_MODEL:
-        return []
-    path = Path(name).expanduser()
-    fix = (
-        "point model.name_or_path at the folder holding config.json (what save_pretrained "
-        "wrote), or use a hub id such as 'Qwen/Qwen2.5-0.5B-Instruct'"
-    )
-    if path.is_dir():
-        if not (path / "config.json").is_file():
-            return [Refusal("model.name_or_path", f"{path} has no config.json", fix, "model")]
-        return []
-    if _looks_like_path(name):
-        return [Refusal("model.name_or_path", f"no directory {path}", fix, "model")]
-    return []
-
-
-def _looks_like_path(name: str) -> bool:
-    return (
-        name.startswith((".", "/", "~"))
-        or "\\" in name
-        or name.count("/") > 1
-        or Path(name).is_absolute()
-    )
-
-
 def _interpreter(profile: Profile) -> tuple[str, list[Refusal]]:
     wanted = profile.env.python.strip()
     if not wanted:
@@ -232,6 +228,31 @@ def _interpreter(profile: Profile) -> tuple[str, list[Refusal]]:
             "env",
         )
     ]
+
+
+def _stack(
+    python: str, probe: Callable[[str], TrainingStack] | Literal["auto"] | None
+) -> TrainingStack | None:
+    """The interpreter's stack, unless not asked for or a test engine stands in."""
+    from cockpit.runs.supervisor import ENGINE_MODULE_ENV  # lazy: supervisor imports us
+
+    if probe is None or os.environ.get(ENGINE_MODULE_ENV, "engines") != "engines":
+        return None
+    return (stack_check.training_stack if probe == "auto" else probe)(python)
+
+
+def _stack_refusals(profile: Profile, stack: TrainingStack | None) -> list[Refusal]:
+    if stack is None or not stack.missing:
+        return []
+    key = "env.python" if profile.env.python.strip() else ""
+    message = (
+        f"the training stack is missing: {stack.python} cannot import "
+        f"{', '.join(stack.missing)}, so the engine would die at its first import"
+    )
+    fix = f"install it: {stack.install_command}"
+    if key:
+        fix += "; or set env.python to an environment that has it (`cockpit doctor --python`)"
+    return [Refusal(key, message, fix, "env")]
 
 
 def _processes(profile: Profile, gpus: tuple[float, ...]) -> tuple[int, list[Refusal]]:
@@ -278,7 +299,7 @@ def _vram(
     if force:
         notes.append(f"{message}; starting anyway (--force)")
         return result.verdict, []
-    fix = (tips or "use a smaller model or a shorter max_seq_length") + "; or --force to try"
+    fix = (tips or "use a smaller model or a shorter max_seq_length") + f"; or {FORCE} to try"
     return result.verdict, [Refusal("", message, fix, "vram")]
 
 

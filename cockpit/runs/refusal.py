@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 from cockpit.profiles.validate import MISSING, Problem, show_value
 
+FORCE = "--force"
+"""How a fix names "start anyway" in the CLI; the Runs place shows its key instead (`shown`)."""
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -36,8 +39,16 @@ class Refusal:
         return f"{self.key} = {self.value}: " if self.value is not None else f"{self.key}: "
 
     def __str__(self) -> str:
+        return self.shown()
+
+    def fix_for(self, force_key: str = FORCE) -> str:
+        """The fix, naming "start anyway" as this face does: `--force` (CLI), `f` (Runs)."""
+        return self.fix.replace(FORCE, force_key) if self.kind == "vram" else self.fix
+
+    def shown(self, force_key: str = FORCE) -> str:
+        """Key, message, fix and known cause as indented lines."""
         known = f"\n    known cause: {self.catalog_id}" if self.catalog_id else ""
-        return f"{self.where}{self.message}\n    fix: {self.fix}{known}"
+        return f"{self.where}{self.message}\n    fix: {self.fix_for(force_key)}{known}"
 
     def as_warning(self) -> str:
         """One line for the notes of a run that starts anyway."""

@@ -22,14 +22,24 @@ from cockpit.hardware.snapshot import GpuTraits, gpu_traits
 from cockpit.knowledge.catalog import load_entries
 from cockpit.profiles import gpu_rules
 from cockpit.profiles.validate import parse_profile
-from cockpit.runs import preventable
+from cockpit.runs import preventable, stack_check
 from cockpit.runs.preflight import Refusal, preflight
+from cockpit.runs.stack_check import TrainingStack
 from tests.runs_helpers import REPO, TINY
 
 T4 = GpuTraits("Tesla T4", 15.0, (7, 5), "12.4")
 V100 = GpuTraits("Tesla V100-SXM2-16GB", 16.0, (7, 0), "12.4")
 RTX_3090 = GpuTraits("NVIDIA GeForce RTX 3090", 24.0, (8, 6), "12.4")
 GRPO = REPO / "profiles" / "tiny-grpo-cpu.toml"
+
+
+@pytest.fixture(autouse=True)
+def _cuda_torch(monkeypatch) -> None:
+    """The GPU rules are judged as on a GPU machine: the training torch is a CUDA build (this
+    machine's may be a CPU wheel, for which pre-flight rightly warns of the fallbacks)."""
+    monkeypatch.setattr(
+        stack_check, "training_stack", lambda python: TrainingStack(python, (), "2.6.0+cu124")
+    )
 
 
 def _profile(tmp_path: Path, base: Path = TINY, drop: tuple[str, ...] = (), **tables) -> Path:

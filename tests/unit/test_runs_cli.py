@@ -119,7 +119,8 @@ def test_ctrl_c_then_no_detaches_and_the_run_goes_on(fake_engine):
     fake_engine("steps=2,then=hang")
     proc, out, err = _follow_then_ctrl_c("n")
     assert proc.returncode == 0, err
-    assert "Stop the run? [y/N]" in out and "detached; the run goes on" in out
+    assert "Stop the run? [y: stop it / N: leave it running in the background]" in out
+    assert "detached; the run goes on" in out
     (run,) = _runs()
     assert run["status"] == "running"  # the terminal's Ctrl-C never reached the engine
 
@@ -135,7 +136,8 @@ def test_ctrl_c_reaches_the_cli_also_when_the_test_run_ignores_it(fake_engine):
     finally:
         signal.signal(signal.SIGINT, previous)
     assert proc.returncode == 0, err
-    assert "Stop the run? [y/N]" in out and "detached; the run goes on" in out
+    assert "Stop the run? [y: stop it / N: leave it running in the background]" in out
+    assert "detached; the run goes on" in out
 
 
 def test_the_run_survives_its_terminal_closing(fake_engine):

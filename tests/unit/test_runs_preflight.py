@@ -11,6 +11,7 @@ import tomli_w
 import tomllib
 
 from cockpit.runs.preflight import EXIT_INVALID, EXIT_WONT_FIT, preflight
+from cockpit.runs.stack_check import TrainingStack
 from tests.runs_helpers import REPO, TINY
 
 QLORA_3050 = REPO / "profiles" / "rtx3050-4gb-llama-3.2-3b-qlora.toml"
@@ -95,8 +96,12 @@ def test_a_missing_training_interpreter_is_refused(tmp_path):
 
 def test_a_training_interpreter_is_used_when_it_exists(tmp_path):
     python = os.path.realpath(sys.executable)
-    check = preflight(_profile(tmp_path, env={"python": python}), gpu_sizes_gib=())
-    assert check.ok and check.python == python
+    asked: list[str] = []  # its stack as the doctor's facts would say it (a subprocess)
+    stack = lambda p: asked.append(p) or TrainingStack(p)  # noqa: E731
+    check = preflight(
+        _profile(tmp_path, env={"python": python}), gpu_sizes_gib=(), stack_probe=stack
+    )
+    assert check.ok and check.python == python and asked == [python]
 
 
 def test_wont_fit_is_refused_with_suggestions_unless_forced():

@@ -38,8 +38,7 @@ def _first_reason(check: LaunchCheck) -> str:
     if check.missing:
         missing = ", ".join(check.missing)
         return f"the training stack is missing ({missing}): {check.install_command}"
-    refusal = check.preflight.refusals[0]
-    return f"{refusal.where}{refusal.message}. Fix: {refusal.fix}"
+    return check.first_reason  # names f, not --force
 
 
 def _wait_for_exit(run_dir: Path, timeout: float) -> None:

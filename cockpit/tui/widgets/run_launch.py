@@ -1,8 +1,9 @@
 """The launch pane: pick a profile, read its pre-flight verdict and the command that will run.
 
 The verdict comes from `cockpit.runs.launch_check` (computed in the screen's worker):
-every refusal with its profile key and fix, the VRAM verdict, notes, and the pip command
-when the training stack is missing. Starting is the screen's job (`s`, `f`).
+every refusal with its profile key and fix (the pip command when the training stack is
+missing), the fallbacks the engine will take, the VRAM verdict and notes. Starting is the
+screen's job (`s`, `f`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from cockpit.profiles.store import ProfileEntry
-from cockpit.runs.launch_check import LaunchCheck
+from cockpit.runs.launch_check import FORCE_KEY, LaunchCheck
 from cockpit.tui.widgets.profile_list import verdict_style
 
 
@@ -37,35 +38,29 @@ def _refusal_lines(check: LaunchCheck) -> list[Content]:
     lines = [Content.styled("✗ refused to start", "bold $error")]
     for refusal in check.preflight.refusals:
         lines.append(Content.assemble("  ", (f"{refusal.where}{refusal.message}", "bold")))
-        fix = refusal.fix.replace("--force", "f") if refusal.kind == "vram" else refusal.fix
-        lines.append(Content.assemble("    fix: ", (fix, "$success")))
+        lines.append(Content.assemble("    fix: ", (refusal.fix_for(FORCE_KEY), "$success")))
         if refusal.catalog_id:  # the id `cockpit explain` gives the log of such a failed run
             lines.append(Content.styled(f"    known cause: {refusal.catalog_id}", "$text-muted"))
     return lines
 
 
-def _stack_lines(check: LaunchCheck) -> list[Content]:
-    python = check.preflight.python
-    return [
-        Content.styled("✗ the training stack is missing", "bold $error"),
-        Content.assemble("  ", (f"{python} cannot import {', '.join(check.missing)}", "bold")),
-        Content.assemble("    install it: ", (check.install_command, "$success")),
-        Content.styled(
-            "    or set [env] python in the profile to an environment that has it",
-            "$text-muted",
-        ),
-    ]
+def _warning_lines(check: LaunchCheck) -> list[Content]:
+    """What the engine will do instead of what the profile asks (it starts anyway)."""
+    lines = []
+    for warning in check.preflight.warnings:
+        lines.append(Content.assemble("⚠ ", (f"{warning.where}{warning.message}", "$warning")))
+        lines.append(Content.assemble("    change: ", (warning.fix, "$success")))
+    return lines
 
 
 def verdict_content(check: LaunchCheck) -> Content:
-    """Ready or refused (with every reason and its fix), the VRAM verdict, the notes."""
+    """Ready or refused (with every reason and its fix), fallbacks, VRAM verdict, notes."""
     lines: list[Content] = []
     if check.ok:
         lines.append(Content.styled("✓ ready to start", "bold $success"))
     if check.preflight.refusals:
         lines += _refusal_lines(check)
-    if check.missing:
-        lines += _stack_lines(check)
+    lines += _warning_lines(check)
     verdict = check.preflight.verdict
     if verdict == "no GPU":
         lines.append(
@@ -75,11 +70,9 @@ def verdict_content(check: LaunchCheck) -> Content:
         style = verdict_style(verdict)
         card = f" on a {check.gpu_gib:.1f} GiB GPU" if check.gpu_gib else ""
         lines.append(Content.assemble("VRAM: ", (verdict, f"bold {style}"), card))
-    if check.stack_error:
-        lines.append(
-            Content.styled(f"could not check the training stack: {check.stack_error}", "$warning")
-        )
-    lines += [Content.styled(f"note: {note}", "$text-muted") for note in check.preflight.notes]
+    warned = {w.as_warning() for w in check.preflight.warnings}  # shown above already
+    notes = [note for note in check.preflight.notes if note not in warned]
+    lines += [Content.styled(f"note: {note}", "$text-muted") for note in notes]
     return Content("\n").join(lines)
 
 
