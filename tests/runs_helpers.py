@@ -66,10 +66,12 @@ def cockpit(*args: str, timeout: float = 60, **kwargs) -> subprocess.CompletedPr
 
 
 def _as_from_a_terminal() -> None:
-    """In the child, before exec: Ctrl-C's default action, as a shell gives a command it runs
-    in the foreground. A test run started in the background ignores SIGINT (`cmd &` in a
-    script, nohup), and children inherit an ignored signal."""
+    """In the child, before exec: Ctrl-C's and a hang-up's default actions, as a shell gives
+    a command it runs in the foreground. A test run started in the background ignores
+    SIGINT (`cmd &` in a script) or SIGHUP (nohup), and children inherit an ignored signal:
+    under `nohup` the terminal-closing test waited for a follower that never died."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def cockpit_popen(*args: str, **kwargs) -> subprocess.Popen:
@@ -81,6 +83,6 @@ def cockpit_popen(*args: str, **kwargs) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         cwd=REPO,
-        preexec_fn=_as_from_a_terminal,  # one signal disposition: takes no lock, fork-safe
+        preexec_fn=_as_from_a_terminal,  # signal dispositions only: takes no lock, fork-safe
         **kwargs,
     )
