@@ -79,7 +79,7 @@ def optimizer_name(name: str, runtime: Runtime, say: Say) -> str:
     if name not in OPTIMIZERS:
         say("warning", f"unknown optimizer {name!r}; using adamw")
     if optim in _BNB_OPTIMIZERS and not runtime.cuda:
-        say("warning", f"optimizer {name} needs a CUDA GPU (bitsandbytes); using adamw on CPU")
+        say("warning", f"optimizer {name} needs a CUDA GPU (bitsandbytes); using adamw")
         return "adamw_torch"
     return optim
 
@@ -105,7 +105,7 @@ def common_args(job: Job, has_eval: bool) -> dict[str, Any]:
         "optim": optimizer_name(train.optimizer, job.runtime, job.say),
         "bf16": job.precision == "bf16",
         "fp16": job.precision == "fp16",
-        "use_cpu": not job.runtime.cuda,
+        **modeling.trainer_device_args(job.runtime),
         "gradient_checkpointing": gradient_checkpointing(job),
         "logging_steps": 1,
         "save_strategy": "steps" if train.save_steps > 0 else "no",

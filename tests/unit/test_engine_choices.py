@@ -149,3 +149,12 @@ def test_both_trl_configs_accept_the_arguments(tmp_path, has_eval):
     for config in (sft_config, grpo_config):
         assert config.optim == "adamw_torch" and config.use_cpu and config.max_steps == 5
         assert not config.bf16 and config.logging_steps == 1
+
+
+def test_the_trainer_runs_on_apple_mps_when_the_engine_chose_it(tmp_path):
+    """`use_cpu=True` made transformers ignore mps: a Mac trained on its CPU."""
+    mps = Runtime(cuda=False, local_rank=0, bf16_ok=True, mps=True)
+    args = common_args(_job(tmp_path, mps)[0], has_eval=False)
+    assert args["use_cpu"] is False and args["dataloader_pin_memory"] is False
+    assert common_args(_job(tmp_path, CPU)[0], has_eval=False)["use_cpu"] is True
+    assert common_args(_job(tmp_path, AMPERE)[0], has_eval=False)["use_cpu"] is False
