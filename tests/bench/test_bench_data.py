@@ -4,6 +4,10 @@ Goal (issue 14): the full check (read, map, shape, every finding, token lengths 
 chat template, trained tokens, histogram, preview) costs at most 1.5x tokenising the same
 rows with the tokenizer alone (`apply_chat_template(..., tokenize=True)` in batches of 1000,
 rows already parsed), measured in the same run, alternated, median of three.
+
+Both sides are CPU-bound in this process, so they are timed in CPU seconds of the process
+(`time.process_time`, every thread counted) and the benchmark runs in the suite's parallel
+step: other tests on the machine slow both sides' wall clock, not their CPU seconds.
 """
 
 from __future__ import annotations
@@ -14,12 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from engines.datacheck import Options, run_check
 from engines.profile_schema import TINY_DEMO_MODEL, profile_from_dict
 
-pytestmark = pytest.mark.wallclock
 ROWS = 200_000
 
 
@@ -54,15 +55,15 @@ def test_check_200k_chat_rows(tmp_path, report):
     profile = profile_from_dict({**raw, "data": {"path": str(path)}})
     checks, alone = [], []
     for _ in range(3):
-        start = time.perf_counter()
+        start = time.process_time()
         result = run_check(profile, (tmp_path,), Options(tokenizer=tokenizer))
-        checks.append(time.perf_counter() - start)
-        start = time.perf_counter()
+        checks.append(time.process_time() - start)
+        start = time.process_time()
         _tokenise_alone(tokenizer, conversations)
-        alone.append(time.perf_counter() - start)
+        alone.append(time.process_time() - start)
     assert result["rows"] == ROWS and result["token_lengths"]["over_limit"] > 0
     ratio = report(
-        f"data check, {ROWS} chat rows",
+        f"data check, {ROWS} chat rows (CPU seconds)",
         statistics.median(checks),
         statistics.median(alone),
         "s",
