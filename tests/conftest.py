@@ -37,6 +37,14 @@ _heavy_seen = {name for name in HEAVY if name in sys.modules}
 _figures: list[str] = []
 
 
+@pytest.fixture(autouse=True)
+def _no_hub_probe(monkeypatch) -> None:
+    """Pre-flight never asks the model hub here (cockpit/runs/model_source.py): otherwise
+    whether a shipped profile's hub model may start would follow this machine's network.
+    Tests of the probe inject their own hub answers."""
+    monkeypatch.setenv("COCKPIT_HUB_PROBE", "0")
+
+
 @pytest.fixture
 def need_tmux() -> None:
     """Fail in CI, skip locally, when tmux is not installed."""

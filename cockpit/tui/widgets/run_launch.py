@@ -44,23 +44,14 @@ def _refusal_lines(check: LaunchCheck) -> list[Content]:
     return lines
 
 
-def _warning_lines(check: LaunchCheck) -> list[Content]:
-    """What the engine will do instead of what the profile asks (it starts anyway)."""
-    lines = []
-    for warning in check.preflight.warnings:
-        lines.append(Content.assemble("⚠ ", (f"{warning.where}{warning.message}", "$warning")))
-        lines.append(Content.assemble("    change: ", (warning.fix, "$success")))
-    return lines
-
-
 def verdict_content(check: LaunchCheck) -> Content:
-    """Ready or refused (with every reason and its fix), fallbacks, VRAM verdict, notes."""
+    """Ready or refused (with every reason and its fix), the VRAM verdict, the warnings of
+    fallbacks the engine will take, and notes."""
     lines: list[Content] = []
     if check.ok:
         lines.append(Content.styled("✓ ready to start", "bold $success"))
     if check.preflight.refusals:
         lines += _refusal_lines(check)
-    lines += _warning_lines(check)
     verdict = check.preflight.verdict
     if verdict == "no GPU":
         lines.append(
@@ -70,9 +61,13 @@ def verdict_content(check: LaunchCheck) -> Content:
         style = verdict_style(verdict)
         card = f" on a {check.gpu_gib:.1f} GiB GPU" if check.gpu_gib else ""
         lines.append(Content.assemble("VRAM: ", (verdict, f"bold {style}"), card))
-    warned = {w.as_warning() for w in check.preflight.warnings}  # shown above already
-    notes = [note for note in check.preflight.notes if note not in warned]
-    lines += [Content.styled(f"note: {note}", "$text-muted") for note in notes]
+    for note in check.preflight.notes:  # a fallback the engine will take says "warning: …"
+        warned = note.startswith("warning:")
+        lines.append(
+            Content.styled(
+                note if warned else f"note: {note}", "$warning" if warned else "$text-muted"
+            )
+        )
     return Content("\n").join(lines)
 
 
