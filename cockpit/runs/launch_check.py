@@ -19,7 +19,12 @@ from typing import Literal
 from cockpit.hardware.snapshot import GpuTraits
 from cockpit.runs.model_source import Probe
 from cockpit.runs.preflight import Preflight, preflight
-from cockpit.runs.stack_check import STACK_TIMEOUT_S, TRAIN_MODULES, same_interpreter
+from cockpit.runs.stack_check import (
+    STACK_TIMEOUT_S,
+    TRAIN_MODULES,
+    TrainingStack,
+    same_interpreter,
+)
 from cockpit.runs.store import runs_root
 from cockpit.runs.supervisor import command_text, engine_command
 
@@ -70,10 +75,7 @@ class LaunchCheck:
     @property
     def install_command(self) -> str:
         """The pip command that installs the missing training stack."""
-        python = self.preflight.python
-        if same_interpreter(python):
-            return f'{python} -m pip install "cockpit[train]"'
-        return f"{python} -m pip install {' '.join(TRAIN_MODULES)}"
+        return TrainingStack(self.preflight.python).install_command
 
     @property
     def first_reason(self) -> str:
