@@ -49,14 +49,16 @@ def fallback_warnings(
     """One warning per fallback the engine will take on this machine."""
     model, found = profile.model, []
     no_cuda = no_cuda_reason(gpus, stack)
+    apple = any(g.unified_memory for g in gpus)  # the engine trains on mps there
     if no_cuda and model.quantization in ("4bit", "8bit") and profile.lora is not None:
         bits = model.quantization[0]
+        where, width = ("on the Apple GPU (mps)", 16) if apple else ("in 32-bit on CPU", 32)
         found.append(
             Refusal(
                 "model.quantization",
-                f"{no_cuda}: the engine loads the model unquantized, in 32-bit on CPU, instead "
-                f"of {bits}-bit (bitsandbytes needs CUDA): about {32 // int(bits)}× the "
-                "weights' memory, and far slower",
+                f"{no_cuda}: the engine loads the model unquantized, {where}, instead "
+                f"of {bits}-bit (bitsandbytes needs CUDA): about {width // int(bits)}× the "
+                "weights' memory" + ("" if apple else ", and far slower"),
                 'set model.quantization = "none" (and a small model) to plan for what will '
                 "run, or train where the training torch sees an NVIDIA GPU",
                 "hardware",
@@ -64,7 +66,7 @@ def fallback_warnings(
                 f'"{model.quantization}"',
             )
         )
-    if no_cuda and model.dtype in ("bf16", "fp16"):
+    if no_cuda and not apple and model.dtype in ("bf16", "fp16"):  # mps: preventable's rule
         found.append(
             Refusal(
                 "model.dtype",

@@ -75,3 +75,13 @@ def test_a_16_bit_dtype_without_cuda_trains_in_fp32(dtype):
     profile = replace(profile, model=replace(profile.model, dtype=dtype))
     said = {w.key: w.message for w in fallback_warnings(profile, (), CUDA_TORCH)}
     assert "fp32 on CPU" in said["model.dtype"]
+
+
+def test_on_a_mac_the_fallbacks_say_the_apple_gpu_not_the_cpu():
+    """The engine trains on mps there: 4-bit loads unquantized on the GPU, bf16 stays."""
+    m2 = GpuTraits("Apple M2 Pro", 16.0, bf16=True, unified_memory=True)
+    said = _by_key(_check((m2,), CUDA_TORCH))
+    assert "on the Apple GPU (mps)" in said["model.quantization"]
+    assert "4× the weights' memory" in said["model.quantization"]
+    assert "CPU" not in said["model.quantization"]
+    assert "model.dtype" not in said
