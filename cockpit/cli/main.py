@@ -122,6 +122,10 @@ def _run_command(args: argparse.Namespace) -> int:
         from cockpit.cli.report import report_main
 
         return report_main(args.target, args.output, args.python)
+    if args.command == "data":
+        from cockpit.cli.data import data_main
+
+        return data_main(args.profile, args.json, args.rows)
     if args.command == "serve":
         from cockpit.cli.serve import serve_main, tui_argv
 
