@@ -42,6 +42,7 @@ DATA_ROLES = (
 """The roles a `[data] columns` mapping can give a column (the names the formats use)."""
 Checkpointing = Literal["off", "on", "unsloth"]
 Optimizer = Literal["adamw", "adamw_8bit", "paged_adamw_8bit", "paged_adamw", "adafactor", "sgd"]
+VllmMode = Literal["colocate", "server"]
 
 TINY_DEMO_MODEL = TINY_LLAMA_ID
 """`[model] name_or_path` of the tiny Llama-style model the engine builds locally (no download)."""
@@ -126,6 +127,13 @@ class GrpoSection:
     """Regular expression the `format` reward looks for in a completion."""
     target_length: int = 64
     """Completion length the `length` reward favours."""
+    use_vllm: bool = False
+    """Generate the completions with vLLM (needs vllm in the training interpreter)."""
+    vllm_mode: VllmMode = "colocate"
+    """"colocate": vLLM runs in the training process and takes `vllm_gpu_memory_utilization`
+    of the card; "server": a `trl vllm-serve` already running (another GPU) generates."""
+    vllm_gpu_memory_utilization: float = 0.3
+    """Share of the card colocated vLLM takes for its weights and KV cache (TRL's default)."""
 
 
 @dataclass(frozen=True)

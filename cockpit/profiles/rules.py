@@ -24,6 +24,7 @@ from engines.profile_schema import (
     Engine,
     Optimizer,
     Quantization,
+    VllmMode,
 )
 
 Verdict = tuple[Any, "str | None", "str | None"]
@@ -297,6 +298,11 @@ RULES: dict[str, dict[str, Check]] = {
         "rewards": _string_list("reward names"),
         "format_pattern": _regex,
         "target_length": _int(1),
+        "use_vllm": _flag,
+        "vllm_mode": _choice(
+            get_args(VllmMode), {"colocated": "colocate", "remote": "server", "serve": "server"}
+        ),
+        "vllm_gpu_memory_utilization": _number(0.0, above=True, below=1.0),
     },
     "env": {"python": _text()},
     "hardware": {
@@ -369,6 +375,8 @@ _KEY_ALIASES: dict[str, str] = {
     "rollouts": "grpo.num_generations",
     "max_response_length": "grpo.max_completion_length",
     "kl_coef": "grpo.beta",
+    "gpu_memory_utilization": "grpo.vllm_gpu_memory_utilization",
+    "vllm": "grpo.use_vllm",
     "training": "[train]",
     "peft": "[lora]",
     "dataset_config": "[data]",
