@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from cockpit.vram.grpo import reference_term, vllm_term
 from cockpit.vram.lora import lora_params
 from cockpit.vram.plan import Plan
 from cockpit.vram.specs import ResolvedModel
@@ -24,7 +25,6 @@ from cockpit.vram.terms import (
     GIB,
     Term,
     overhead_terms,
-    reference_term,
     step_terms,
     trainable_terms,
     weight_terms,
@@ -150,7 +150,7 @@ def estimate_plan(
         reference_term(plan),
     ]
     allocated = sum(t.bytes for t in terms)
-    terms += overhead_terms(plan, allocated)
+    terms += [vllm_term(plan, usable[0]), *overhead_terms(plan, allocated)]
     total = sum(t.bytes for t in terms) / GIB
     return Estimate(
         model=model,

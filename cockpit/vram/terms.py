@@ -4,7 +4,8 @@ A step has moments that do not overlap: the loss (all logits alive), the backwar
 through one recomputed layer, and for GRPO the generation. The saved activations live
 through the first two. Every term is always listed, in a fixed order; terms of the
 moments that are not the peak are listed at zero with a note, so the terms add up to the
-peak and the names stay stable for the UI.
+peak and the names stay stable for the UI. GRPO's generation, completion log-probs,
+reference model and vLLM are `cockpit.vram.grpo`'s.
 """
 
 from __future__ import annotations
@@ -126,16 +127,6 @@ def _logits_bytes(plan: Plan) -> float:
     return min(8.0 * tokens, plan.stack.unsloth_loss_cap_gib * GIB)
 
 
-def _generation_cache(plan: Plan) -> float:
-    """HF generate for GRPO: the KV cache of one generation batch (batch x grad_accum)."""
-    if plan.profile.engine != "grpo":
-        return 0.0
-    spec, train = plan.spec, plan.profile.train
-    sequences = train.batch_size * train.grad_accum
-    kv = 2 * spec.num_layers * spec.kv_dim * plan.weight_bytes * plan.seq
-    return sequences * (kv + 8.0 * spec.vocab_size)
-
-
 def _without_checkpointing(plan: Plan, layer: LayerBytes) -> tuple[list[Term], list[Term]]:
     """(saved through the step, extra while backward runs through one layer)."""
     setup, tokens = plan.activations, plan.tokens
@@ -179,7 +170,9 @@ def step_terms(plan: Plan) -> list[Term]:
     moments = _without_checkpointing if plan.checkpointing == "off" else _with_checkpointing
     saved, work = moments(plan, layer)
     loss = [Term("logits", "logits and loss", _logits_bytes(plan))]
-    gen = [Term("generation_cache", "generation KV cache (GRPO rollouts)", _generation_cache(plan))]
+    from cockpit.vram import grpo  # lazy: grpo builds its terms from this module
+
+    loss, gen = grpo.loss_terms(plan, loss), grpo.generation_terms(plan)
     return _at_peak(saved + loss, saved + work, gen)
 
 
@@ -190,6 +183,7 @@ _ORDER = (
     "recompute",
     "logits",
     "generation_cache",
+    "generation_work",
 )
 
 
@@ -205,14 +199,6 @@ def _at_peak(*moments: list[Term]) -> list[Term]:
             note = _NOT_AT_PEAK if every[name].bytes > 0 else ""
             out.append(replace(every[name], bytes=0.0, note=note))
     return out
-
-
-def reference_term(plan: Plan) -> Term:
-    """GRPO with beta > 0 on a full fine-tune keeps a frozen copy of the model."""
-    grpo = plan.profile.grpo
-    needed = plan.profile.engine == "grpo" and plan.profile.lora is None and grpo and grpo.beta > 0
-    size = sum(t.bytes for t in weight_terms(plan)) if needed else 0.0
-    return Term("reference_model", "reference model for the KL term (GRPO, beta > 0)", size)
 
 
 def overhead_terms(plan: Plan, allocated: float) -> list[Term]:
