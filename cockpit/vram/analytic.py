@@ -3,10 +3,12 @@
 Pure arithmetic over the model spec and the profile (no torch), fast enough to rerun on
 every keystroke. The terms add up to what `torch.cuda.max_memory_allocated` would report
 (`peak_allocated`); the allocator's cache gives `peak_reserved`, and the CUDA context
-gives what nvidia-smi shows (`total`). The verdict compares `total` with the usable
-memory (the card, or `hardware.gpu_memory_gib`, minus `hardware.reserve_gib`):
-"fits" below 90 % of it, "tight" from 90 % to 100 %, "won't fit" above. With no card
-known (no GPU detected and no size given) the verdict is "no GPU".
+gives what nvidia-smi shows (`total`). The total carries a band (`low_gib`-`high_gib`),
+the out-of-sample error measured for that kind of run (`cockpit.vram.constants.BANDS`).
+The verdict compares the band with the usable memory (the card, or
+`hardware.gpu_memory_gib`, minus `hardware.reserve_gib`): "fits" when the high end is
+under it, "won't fit" when the low end is above it, "tight" when the band straddles it.
+With no card known (no GPU detected and no size given) the verdict is "no GPU".
 
 `cockpit.vram.suggest` estimates edited profiles with it; `cockpit.vram.estimate` is the
 entry point that resolves the model and adds the suggestions.
@@ -17,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from cockpit.vram.constants import Band, Kind, band_for
 from cockpit.vram.grpo import reference_term, vllm_term
 from cockpit.vram.lora import lora_params
 from cockpit.vram.plan import Plan
@@ -33,6 +36,9 @@ from engines.profile_schema import Profile
 
 TIGHT_FROM = 0.90
 """Share of the usable memory from which a profile is "tight" rather than "fits"."""
+
+POINT = Band(1.0, 1 / TIGHT_FROM, 0)
+"""No measured error: the old point rule (tight from 90 % of the usable memory)."""
 
 Verdict = Literal["fits", "tight", "won't fit", "no GPU"]
 VERDICTS: tuple[str, ...] = ("fits", "tight", "won't fit", "no GPU")
@@ -73,6 +79,10 @@ class Estimate:
     backend: str
     suggestions: tuple[Suggestion, ...] = ()
     notes: tuple[str, ...] = ()
+    calibration: Any = None
+    """The `cockpit.vram.calibration.Calibration` applied (its term is in `terms`), or None."""
+    band: Band = POINT
+    """The out-of-sample error range of this kind of run (`cockpit.vram.constants.BANDS`)."""
 
     def _sum(self, *skip: str) -> float:
         return sum(t.bytes for t in self.terms if t.name not in skip) / GIB
@@ -90,6 +100,16 @@ class Estimate:
         return self._sum()
 
     @property
+    def low_gib(self) -> float:
+        """The low end of the band: the total if the estimate errs high as much as measured."""
+        return self.total_gib * self.band.low
+
+    @property
+    def high_gib(self) -> float:
+        """The high end: the total if it errs low as much as measured; "fits" needs it."""
+        return self.total_gib * self.band.high
+
+    @property
     def fits(self) -> bool:
         """True for "fits" and "tight": the step fits in the usable memory."""
         return self.verdict in ("fits", "tight")
@@ -102,6 +122,9 @@ class Estimate:
         """The `cockpit estimate --json` object."""
         return {
             "total_gib": round(self.total_gib, 3),
+            "low_gib": round(self.low_gib, 3),
+            "high_gib": round(self.high_gib, 3),
+            "band_points": self.band.points,
             "peak_allocated_gib": round(self.peak_allocated_gib, 3),
             "peak_reserved_gib": round(self.peak_reserved_gib, 3),
             "gpu_gib": self.gpu_gib,
@@ -115,16 +138,26 @@ class Estimate:
             "trainable_params": self.trainable_params,
             "tokens": self.tokens,
             "notes": list(self.notes),
+            "calibration": None if self.calibration is None else self.calibration.to_json(),
         }
 
 
-def verdict_for(total_gib: float, usable_gib: float | None) -> Verdict:
-    """Fits below 90 % of the usable memory, tight up to 100 %, won't fit above."""
+def verdict_for(total_gib: float, usable_gib: float | None, band: Band = POINT) -> Verdict:
+    """Fits when the band's high end is under the usable memory, won't fit when its low end
+    is above it, tight when the band straddles it. The default band (no measured error)
+    is the old point rule: fits below 90 % of the usable memory, tight up to 100 %."""
     if usable_gib is None:
         return "no GPU"
-    if total_gib > usable_gib:
+    if total_gib * band.low > usable_gib:
         return "won't fit"
-    return "tight" if total_gib >= TIGHT_FROM * usable_gib else "fits"
+    if band is POINT:
+        return "tight" if total_gib >= TIGHT_FROM * usable_gib else "fits"
+    return "tight" if total_gib * band.high > usable_gib else "fits"
+
+
+def kind_of(plan: Plan) -> Kind:
+    """(method, backend, quantization): what the band is looked up by."""
+    return ("lora" if plan.profile.lora else "full", plan.backend, plan.quantization)
 
 
 def planned_gpu(profile: Profile, gpu_gib: float | None) -> tuple[float | None, float | None]:
@@ -146,20 +179,22 @@ def estimate_plan(
     terms = [
         *weight_terms(plan),
         *trainable_terms(plan, trainable),
-        *step_terms(plan),
         reference_term(plan),
     ]
+    terms[-1:-1] = step_terms(plan, usable[1], sum(t.bytes for t in terms))
     allocated = sum(t.bytes for t in terms)
     terms += [vllm_term(plan, usable[0]), *overhead_terms(plan, allocated)]
     total = sum(t.bytes for t in terms) / GIB
+    band = band_for(kind_of(plan))
     return Estimate(
         model=model,
         terms=tuple(terms),
         gpu_gib=usable[0],
         usable_gib=usable[1],
-        verdict=verdict_for(total, usable[1]),
+        verdict=verdict_for(total, usable[1], band),
         trainable_params=trainable,
         tokens=plan.tokens,
         backend=plan.backend,
         notes=plan.notes,
+        band=band,
     )

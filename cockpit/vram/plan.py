@@ -6,9 +6,11 @@ the estimate had to assume is kept as a note for the user.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cockpit.vram.activations import ActivationSetup
+from cockpit.vram.constants import FITTED, Fitted
 from cockpit.vram.lora import LoraTargets, lora_targets
 from cockpit.vram.specs import ModelSpec
 from engines.profile_schema import GrpoSection, Profile
@@ -16,20 +18,44 @@ from engines.profile_schema import GrpoSection, Profile
 
 @dataclass(frozen=True)
 class Stack:
-    """Version-dependent behaviour of the training stack (defaults: TRL 1.x, Unsloth 2025+)."""
+    """Version-dependent behaviour of the training stack (defaults: what ships today:
+    TRL >= 0.22, Unsloth >= 2025.8). `stack_for` picks it from installed versions."""
 
     kbit_fp32_upcast: bool = False
-    """PEFT's prepare_model_for_kbit_training casts embeddings, lm_head and norms to fp32
-    (2023-24 QLoRA recipes); TRL's SFTTrainer no longer calls it."""
-    hf_loss_bytes: float = 12.0
-    """Bytes per logit at the loss peak under HF: the fp32 log-softmax, its gradient and the
-    gradient of the fp32 upcast (transformers < 4.46 also copied shifted logits: 16)."""
-    unsloth_fused_loss: bool = True
-    """Unsloth's chunked cross-entropy never materializes all logits (since late 2024)."""
-    unsloth_loss_cap_gib: float = 0.5
-    """The chunked loss sizes its chunks to the free memory; it needs at most about this."""
+    """PEFT's prepare_model_for_kbit_training casts embeddings, lm_head and norms to fp32;
+    TRL's SFTTrainer called it before 0.22 (trl/trainer/sft_trainer.py
+    `_prepare_model_for_kbit_training`, removed in v0.22.0)."""
+    unsloth_loss: str = "chunked"
+    """How Unsloth computes the loss: "materialized" (all logits, before 2024.12), "cce"
+    (Apple's Cut Cross-Entropy, no logits kept: 2024.12 to 2025.7), "chunked"
+    (unsloth_zoo fused_losses, since 2025.8: fp32 logits in chunks sized to the free memory)."""
     cuda_context_gib: float = 0.45
-    """CUDA context, kernels and cuBLAS workspaces: shown by nvidia-smi, outside PyTorch."""
+    """CUDA context, kernels and cuBLAS workspaces: shown by nvidia-smi, outside PyTorch
+    (checked by no reference: see constants.UNCHECKED)."""
+    fitted: Fitted = FITTED
+    """The fitted constants (tests refit them leaving one source out)."""
+
+
+def _version(text: str | None) -> tuple[int, ...]:
+    parts = []
+    for piece in (text or "").split(".")[:3]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+def stack_for(versions: Mapping[str, str]) -> Stack:
+    """The stack of these installed versions ({"trl": "0.12.1", "unsloth": "2024.10"});
+    a package not named is taken to be current."""
+    trl, unsloth = _version(versions.get("trl")), _version(versions.get("unsloth"))
+    loss = "chunked"
+    if unsloth and unsloth < (2024, 12):
+        loss = "materialized"
+    elif unsloth and unsloth < (2025, 8):
+        loss = "cce"
+    return Stack(kbit_fp32_upcast=bool(trl) and trl < (0, 22), unsloth_loss=loss)
 
 
 DEFAULT_STACK = Stack()

@@ -10,6 +10,7 @@ reference model and vLLM are `cockpit.vram.grpo`'s.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from cockpit.vram.activations import (
@@ -20,6 +21,7 @@ from cockpit.vram.activations import (
     outside_bytes,
     rope_bytes,
 )
+from cockpit.vram.constants import FITTED
 from cockpit.vram.lora import Shapes, matrix_shapes
 from cockpit.vram.plan import Plan
 
@@ -27,13 +29,17 @@ GIB = 1024**3
 NF4_BYTES = 0.5 + 1 / 64 + 4 / (64 * 256)
 """bitsandbytes NF4 with double quantization: 4-bit codes, an 8-bit absmax per 64 weights
 and an fp32 scale per 256 absmax blocks."""
-RECOMPUTE_FACTOR = {"peft": 1.5, "unsloth": 1.75}
-"""A layer's backward holds its (recomputed) saved activations plus their gradients: this
-many times what the layer saves (calibrated on the reference measurements)."""
-ALLOCATOR_FRACTION = 0.05
-"""PyTorch's caching allocator reserves about this share beyond the peak it hands out..."""
-ALLOCATOR_FIXED_GIB = 0.25
-"""...plus freed blocks it keeps from loading the model (largest shards and buffers)."""
+LOSS_BYTES_PER_LOGIT = 12.0
+"""The loss peak per logit, read from transformers loss_utils.ForCausalLMLoss: the 16-bit
+logits are upcast (`logits.float()`, 4 B) and F.cross_entropy keeps its fp32 log-softmax
+(4 B); backward holds that, the fp32 gradient of it and the gradient of the upcast input
+(4 + 4 + 4 B). unsloth_zoo's compute_fused_ce_loss does the same per chunk (its
+`.float()` + cross_entropy under torch.func.grad_and_value)."""
+ALLOCATOR_FRACTION = FITTED.allocator_fraction
+"""The shipped allocator share (cockpit.vram.constants.FITTED), for readers of the totals."""
+UNSLOTH_CHUNK_CAP_GIB = 4.0
+"""unsloth_zoo fused_losses/cross_entropy_loss._get_chunk_multiplier: each chunk's fp32
+logits stay under min(half the free memory, 4 GB)."""
 _EIGHT_BIT_MIN = 4096
 """bitsandbytes keeps 32-bit optimizer state for tensors smaller than this."""
 _NOT_AT_PEAK = "peaks at another moment of the step: not added"
@@ -117,14 +123,45 @@ def trainable_terms(plan: Plan, trainable: int) -> list[Term]:
     ]
 
 
-def _logits_bytes(plan: Plan) -> float:
-    tokens = plan.batch * plan.loss_seq * plan.spec.vocab_size
+def _logits_bytes(plan: Plan, free_gib: float | None) -> float:
+    """The loss moment: all logits under HF, one chunk under today's Unsloth."""
+    spec = plan.spec
+    logits = plan.batch * plan.loss_seq * spec.vocab_size
     if plan.backend != "unsloth":  # Gemma 2 soft-capping keeps tanh and its gradient
-        softcap = 4.0 if plan.spec.model_type == "gemma2" else 0.0
-        return (plan.stack.hf_loss_bytes + softcap) * tokens
-    if not plan.stack.unsloth_fused_loss:  # 16-bit logits, fp32 copy, fp32 grad, 16-bit grad
-        return 8.0 * tokens
-    return min(8.0 * tokens, plan.stack.unsloth_loss_cap_gib * GIB)
+        softcap = 4.0 if spec.model_type == "gemma2" else 0.0
+        return (LOSS_BYTES_PER_LOGIT + softcap) * logits
+    hidden_grad = 2.0 * plan.batch * plan.loss_seq * spec.hidden_size  # grad_inputs
+    if plan.stack.unsloth_loss == "materialized":  # 16-bit logits, fp32 copy and grads
+        return 8.0 * logits
+    if plan.stack.unsloth_loss == "cce":  # Cut Cross-Entropy: logits never in memory
+        return hidden_grad
+    return LOSS_BYTES_PER_LOGIT * logits / unsloth_chunks(logits, free_gib) + hidden_grad
+
+
+def unsloth_chunks(logits: int, free_gib: float | None) -> int:
+    """unsloth_zoo get_chunk_size: fp32 logits split so a chunk stays under the target
+    (half the free memory, at most 4 GB), rounded up to a multiple of 4."""
+    target = UNSLOTH_CHUNK_CAP_GIB if free_gib is None else min(free_gib / 2, 4.0)
+    exact = 4.0 * logits / GIB / max(target, 1e-3)
+    return 1 if exact <= 1.0 else 4 * math.ceil(exact / 4 - 1e-9)
+
+
+def dequantize_bytes(plan: Plan) -> tuple[float, float]:
+    """(kept all run, transient in a layer's backward) for 4-bit weights.
+
+    bitsandbytes autograd MatMul4Bit.backward dequantizes the weight to 16 bit for the
+    input gradient (`F.dequantize_4bit(B, ctx.state).to(grad_output.dtype)`), and its
+    forward does the same for training-sized batches (backends/cuda/ops.py gemm_4bit:
+    dequant + F.linear); with nested quantization the fp32 absmax is dequantized too.
+    Unsloth's kernels/utils.fast_dequantize keeps a global WEIGHT_BUFFER and ABSMAX_BUFFER
+    the size of the largest weight for the forward (matmul_lora, use_global_buffer=True),
+    and its fast_lora backward dequantizes each weight again into a fresh tensor.
+    """
+    if plan.quantization != "4bit":
+        return 0.0, 0.0
+    largest = max(m.out_features * m.in_features for m in plan.spec.linears())
+    one = largest * plan.weight_bytes + largest / 64 * 4
+    return (one if plan.backend == "unsloth" else 0.0), one
 
 
 def _without_checkpointing(plan: Plan, layer: LayerBytes) -> tuple[list[Term], list[Term]]:
@@ -138,7 +175,7 @@ def _without_checkpointing(plan: Plan, layer: LayerBytes) -> tuple[list[Term], l
         Term("lora_dropout", "LoRA dropout masks and copies", layers * layer.lora_dropout),
         Term("attention_scores", "eager attention s² scores", layers * layer.scores),
     ]
-    extra = (RECOMPUTE_FACTOR[plan.backend] - 1) * layer.total * tokens
+    extra = (plan.stack.fitted.recompute(plan.backend) - 1) * layer.total * tokens
     return saved, [Term("recompute", "backward temporaries of one layer", extra)]
 
 
@@ -147,7 +184,7 @@ def _with_checkpointing(plan: Plan, layer: LayerBytes) -> tuple[list[Term], list
     setup, tokens = plan.activations, plan.tokens
     where = "host RAM (Unsloth offload)" if plan.checkpointing == "unsloth" else "VRAM"
     held = (held_bytes(setup, plan.checkpointing) + outside_bytes(setup)) * tokens
-    per_token = RECOMPUTE_FACTOR[plan.backend] * tokens
+    per_token = plan.stack.fitted.recompute(plan.backend) * tokens
     work = [
         Term(
             "recompute",
@@ -164,12 +201,27 @@ def _with_checkpointing(plan: Plan, layer: LayerBytes) -> tuple[list[Term], list
     return [Term("activations", f"checkpointed layer inputs, kept in {where}", held)], work
 
 
-def step_terms(plan: Plan) -> list[Term]:
-    """Activations, recompute, logits and generation: the peak moment's terms."""
+def step_terms(plan: Plan, usable_gib: float | None = None, resident: float = 0.0) -> list[Term]:
+    """Activations, recompute, logits and generation: the peak moment's terms.
+
+    `usable_gib` and `resident` (weights and trainable state, bytes) give the free memory
+    Unsloth's chunked loss sizes its chunks by.
+    """
     layer = layer_bytes(plan.activations, plan.seq)
     moments = _without_checkpointing if plan.checkpointing == "off" else _with_checkpointing
     saved, work = moments(plan, layer)
-    loss = [Term("logits", "logits and loss", _logits_bytes(plan))]
+    kept, transient = dequantize_bytes(plan)
+    label = "4-bit weights dequantized to 16 bit"
+    work.append(Term("dequantize", f"{label} (one layer's backward)", kept + transient))
+    free = None
+    if usable_gib is not None:
+        held = resident + sum(t.bytes for t in saved) + kept
+        reserved = held + allocator_bytes(plan, held)
+        free = usable_gib - plan.stack.cuda_context_gib - reserved / GIB
+    loss = [
+        Term("logits", "logits and loss", _logits_bytes(plan, free)),
+        Term("dequantize", f"{label} (Unsloth's kept buffer)", kept),
+    ]
     from cockpit.vram import grpo  # lazy: grpo builds its terms from this module
 
     loss, gen = grpo.loss_terms(plan, loss), grpo.generation_terms(plan)
@@ -181,6 +233,7 @@ _ORDER = (
     "lora_dropout",
     "attention_scores",
     "recompute",
+    "dequantize",
     "logits",
     "generation_cache",
     "generation_work",
@@ -201,13 +254,19 @@ def _at_peak(*moments: list[Term]) -> list[Term]:
     return out
 
 
+def allocator_bytes(plan: Plan, allocated: float) -> float:
+    """What PyTorch's caching allocator reserves beyond `allocated` (fitted constants)."""
+    fitted = plan.stack.fitted
+    return fitted.allocator_fraction * allocated + fitted.allocator_fixed_gib * GIB
+
+
 def overhead_terms(plan: Plan, allocated: float) -> list[Term]:
     """Allocator cache and CUDA context, on top of the allocated peak."""
     return [
         Term(
             "allocator",
             "PyTorch allocator cache (reserved, not allocated)",
-            ALLOCATOR_FRACTION * allocated + ALLOCATOR_FIXED_GIB * GIB,
+            allocator_bytes(plan, allocated),
         ),
         Term(
             "cuda_context",

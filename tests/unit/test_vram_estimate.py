@@ -267,7 +267,6 @@ def test_any_valid_profile_estimates_without_crashing(
         "cockpit.vram.estimate",
         "cockpit.cli.estimate",
         "cockpit.vram.trace_client",
-        "cockpit.vram.references",
     ],
 )
 def test_the_estimator_imports_neither_torch_nor_textual(module: str) -> None:

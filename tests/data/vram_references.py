@@ -1,10 +1,10 @@
-"""Published memory measurements the estimator is calibrated and tested against.
+"""Published memory measurements the estimator is fitted on and tested against (test data).
 
-Each reference keeps its source, the published words or numbers, and the configuration
-as a profile. Stacks differ by date: a 2024 HF recipe called PEFT's
-prepare_model_for_kbit_training (fp32 embeddings) and transformers < 4.46 copied shifted
-logits; Unsloth before its chunked cross-entropy (Dec 2024) materialized the logits.
-Each reference is estimated with the stack it was measured on (see `Stack`).
+Each reference keeps its source, the published words or numbers, the configuration as a
+profile and the versions it ran on. It is estimated with exactly the stack the app picks
+for those versions (`cockpit.vram.plan.stack_for`): TRL before 0.22 called PEFT's
+prepare_model_for_kbit_training (fp32 embeddings); Unsloth before 2024.12 materialized
+the logits, from 2024.12 used Apple's Cut Cross-Entropy, and since 2025.8 a chunked loss.
 
 Kinds of measurement:
 - "peak_reserved": torch.cuda.max_memory_reserved() of the run, in GiB;
@@ -20,16 +20,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cockpit.vram.plan import Stack
+from cockpit.vram.constants import Fitted
+from cockpit.vram.plan import Stack, stack_for
 from engines.profile_schema import LoraSection, ModelSection, Profile, TrainSection
 
 UNSLOTH_DOCS = "https://unsloth.ai/docs/basics/unsloth-benchmarks (also unsloth.ai/blog/llama3-3)"
 UNSLOTH_NB = "https://github.com/unslothai/notebooks/blob/main/nb/"
-HF_2024 = Stack(kbit_fp32_upcast=True, hf_loss_bytes=18.0)
-"""HF + PEFT QLoRA as of mid-2024: prepare_model_for_kbit_training; the model returned fp32
-logits and the loss copied them shifted (both alive with their gradients)."""
-UNSLOTH_2024 = Stack(unsloth_fused_loss=False)
-"""Unsloth before the chunked cross-entropy loss (logits materialized)."""
+HF_DEC_2024 = {"transformers": "4.47", "trl": "0.13"}
+"""Unsloth's Llama 3.3 benchmark (Dec 2024) ran HF + TRL of that month."""
+UNSLOTH_DEC_2024 = {"unsloth": "2024.12"}
 
 
 @dataclass(frozen=True)
@@ -43,9 +42,15 @@ class Reference:
     profile: Profile
     kind: str
     measured_gib: float | None
-    stack: Stack = field(default_factory=Stack)
+    versions: dict[str, str] = field(default_factory=dict)
+    """The stack's versions it was measured on ({} : today's)."""
     card_gib: float | None = None
     """Memory of the card it ran on (for "ran_on")."""
+
+    @property
+    def stack(self) -> Stack:
+        """The stack the app would pick for these versions."""
+        return stack_for(self.versions)
 
 
 def _qlora(
@@ -90,7 +95,7 @@ def _long_context(model: str, gib: float, tokens: int, backend: str) -> Referenc
         profile=_qlora(model, tokens, r=32, batch=1, ckpt=ckpt, backend=backend),
         kind="max_context",
         measured_gib=gib,
-        stack=Stack() if unsloth else HF_2024,
+        versions=UNSLOTH_DEC_2024 if unsloth else HF_DEC_2024,
     )
 
 
@@ -116,9 +121,9 @@ def _unsloth_long_context() -> list[Reference]:
 
 
 def _notebook(
-    name: str, published: str, profile: Profile, kind: str, gib: float, stack: Stack
+    name: str, published: str, profile: Profile, kind: str, gib: float, versions: dict[str, str]
 ) -> Reference:
-    return Reference(f"notebook {name}", UNSLOTH_NB + name, published, profile, kind, gib, stack)
+    return Reference(f"notebook {name}", UNSLOTH_NB + name, published, profile, kind, gib, versions)
 
 
 NOTEBOOK_LOADS = [
@@ -162,7 +167,7 @@ def _notebook_peaks() -> list[Reference]:
             tiny,
             "peak_reserved",
             13.508,
-            UNSLOTH_2024,
+            {"unsloth": "2024.1"},
         ),
         _notebook(
             "Llama3.2_(1B_and_3B)-Conversational.ipynb",
@@ -171,7 +176,7 @@ def _notebook_peaks() -> list[Reference]:
             llama3b,
             "peak_reserved",
             6.531,
-            UNSLOTH_2024,
+            {"unsloth": "2024.10"},
         ),
     ]
 
@@ -181,7 +186,7 @@ def _unsloth_notebooks() -> list[Reference]:
     for name, model, gib in NOTEBOOK_LOADS:
         profile = _qlora(model, 2048, r=16, batch=2, ckpt="unsloth", backend="unsloth")
         words = f"{model}, r 16 on all linear layers, after loading: {gib} GB of memory reserved"
-        refs.append(_notebook(name, words, profile, "load", gib, Stack()))
+        refs.append(_notebook(name, words, profile, "load", gib, {}))
     return refs
 
 
@@ -213,17 +218,27 @@ def references() -> list[Reference]:
     return _unsloth_long_context() + _unsloth_notebooks() + _ran_on()
 
 
-def estimated_gib(ref: Reference) -> float:
-    """The estimate comparable with the reference's measurement, in GiB."""
-    from cockpit.vram.estimate import estimate
-    from cockpit.vram.terms import ALLOCATOR_FIXED_GIB, ALLOCATOR_FRACTION, GIB
+def estimated_gib(ref: Reference, fitted: Fitted | None = None) -> float:
+    """The estimate comparable with the reference's measurement, in GiB (`fitted`: other
+    values of the fitted constants, for leave-one-source-out)."""
+    import dataclasses
 
-    result = estimate(ref.profile, ref.card_gib, stack=ref.stack, suggest=False)
+    from cockpit.vram.estimate import estimate
+    from cockpit.vram.terms import GIB
+
+    stack = ref.stack if fitted is None else dataclasses.replace(ref.stack, fitted=fitted)
+    result = estimate(ref.profile, ref.card_gib, stack=stack, suggest=False)
     if ref.kind == "load":  # weights and adapters in the allocator's pool, nothing trained yet
         loaded = sum(
             t.bytes for t in result.terms if t.name in ("weights", "embeddings", "adapters")
         )
-        return loaded * (1 + ALLOCATOR_FRACTION) / GIB + ALLOCATOR_FIXED_GIB
+        return (loaded + _allocator(stack, loaded)) / GIB
     if ref.kind == "ran_on":
         return result.total_gib
     return result.peak_reserved_gib
+
+
+def _allocator(stack: Stack, allocated: float) -> float:
+    from cockpit.vram.terms import GIB
+
+    return stack.fitted.allocator_fraction * allocated + stack.fitted.allocator_fixed_gib * GIB
