@@ -23,6 +23,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--rows", type=_line_numbers, default=(), metavar="N,M", help="file lines to preview"
     )
     check.add_argument("--limit", type=int, default=3, metavar="K", help="first rows previewed")
+    probe = sub.add_parser("probe", help="measure K real training steps' memory on CUDA")
+    probe.add_argument("profile", metavar="PROFILE_PATH", help="profile TOML file")
+    probe.add_argument("--steps", type=int, default=3, metavar="K", help="optimizer steps")
+    probe.add_argument("--json", action="store_true", help="print one JSON object")
     run = sub.add_parser("run", help="train the run in RUN_DIR (reads RUN_DIR/profile.toml)")
     run.add_argument("run_dir", metavar="RUN_DIR", help="run directory")
     run.add_argument("--resume", action="store_true", help="resume from the newest checkpoint")
@@ -64,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _trace(args)
     if args.command == "data":
         return _data(args)
+    if args.command == "probe":
+        from engines.probe import main as probe_main
+
+        return probe_main(args.profile, args.steps, args.json)
     if args.command == "run":
         from engines.run import run
 

@@ -107,6 +107,10 @@ def _run_command(args: argparse.Namespace) -> int:
 
         return doctor_main(args.python, args.json)
     if args.command == "estimate":
+        if args.probe:
+            from cockpit.cli.probe import probe_named
+
+            return probe_named(args.profile, args.gpu_gib, max(args.steps, 1), args.json)
         from cockpit.cli.estimate import estimate_named
 
         return estimate_named(args.profile, args.gpu_gib, args.trace, args.json)

@@ -52,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     estimate.add_argument("--gpu-gib", type=_positive_float, metavar="N", help="plan for N GiB")
     estimate.add_argument("--trace", action="store_true", help="also measure on the meta device")
     estimate.add_argument("--json", action="store_true", help="the estimate as JSON")
+    estimate.add_argument(
+        "--probe", action="store_true", help="also train K real steps on CUDA and measure"
+    )
+    estimate.add_argument("--steps", type=int, default=3, metavar="K", help="--probe's steps")
 
     train = sub.add_parser("train", help="pre-flight, start and follow a training run")
     train.add_argument(
