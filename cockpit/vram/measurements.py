@@ -26,7 +26,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from cockpit.paths import runs_root
 from engines.profile_schema import Profile
 
 PROBE_FILE = "vram-measurements.jsonl"
@@ -38,7 +37,11 @@ SOURCES = ("probe", "truth-kit")
 def measurements_path() -> Path:
     """`$COCKPIT_VRAM_MEASUREMENTS`, else vram-measurements.jsonl in the runs folder."""
     override = os.environ.get(MEASUREMENTS_ENV)
-    return Path(override).expanduser() if override else runs_root() / PROBE_FILE
+    if override:
+        return Path(override).expanduser()
+    from cockpit.paths import runs_root  # platformdirs: not needed by the GPU truth kit
+
+    return runs_root() / PROBE_FILE
 
 
 def method_of(profile: Profile) -> str:
