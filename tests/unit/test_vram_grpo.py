@@ -102,8 +102,8 @@ def test_colocated_vllm_takes_its_share_of_the_card_and_replaces_hf_generation()
 def test_vllm_moves_the_verdict():
     """The toy fits a 12 GiB card with HF generation; colocated vLLM at 0.9 does not."""
     assert estimate(grpo_profile(), 12.0, suggest=False).verdict == "fits"
-    with_vllm = grpo_profile(use_vllm=True, vllm_gpu_memory_utilization=0.9)
-    assert estimate(with_vllm, 12.0, suggest=False).verdict == "won't fit"
+    with_vllm = estimate(grpo_profile(use_vllm=True, vllm_gpu_memory_utilization=0.9), 12.0)
+    assert with_vllm.total_gib > 12.0 and with_vllm.verdict != "fits"
 
 
 def test_every_grpo_term_is_in_the_breakdown_of_every_profile():
