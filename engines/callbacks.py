@@ -39,6 +39,46 @@ def peak_memory_bytes() -> int | None:
     return int(peak if sys.platform == "darwin" else peak * 1024)
 
 
+def peak_reserved_bytes() -> int | None:
+    """Peak GPU memory the caching allocator reserved on CUDA (what an OOM is about); None
+    off CUDA, where `peak_mem_bytes` is the process's RSS and nothing is reserved."""
+    try:
+        import torch
+
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            return int(torch.cuda.max_memory_reserved())
+    except Exception:  # a broken CUDA stack must not stop the event
+        pass
+    return None
+
+
+STACK_PACKAGES = ("torch", "transformers", "trl", "peft", "bitsandbytes", "unsloth")
+
+
+def gpu_facts(device: str) -> dict[str, Any]:
+    """The card a CUDA run trains on (name, total bytes) and the stack's versions, for the
+    `start` event: the calibration matches past runs by GPU and stack."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {}
+    for name in STACK_PACKAGES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    facts: dict[str, Any] = {"versions": versions}
+    if not device.startswith("cuda"):
+        return facts
+    try:
+        import torch
+
+        props = torch.cuda.get_device_properties(torch.device(device))
+        facts |= {"gpu_name": str(props.name), "gpu_total_bytes": int(props.total_memory)}
+    except Exception:  # a broken CUDA stack must not stop the event
+        pass
+    return facts
+
+
 def count_parameters(model: Any) -> tuple[int, int]:
     """(trainable, total) parameters; 4-bit weights hold two values per stored element."""
     trainable = total = 0
@@ -94,6 +134,7 @@ class EventCallback(TrainerCallback):
             engine=self._info.engine,
             world_size=args.world_size,
             resumed_from=self._info.resumed_from,
+            **gpu_facts(self._info.device),
         )
 
     def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
@@ -113,6 +154,9 @@ class EventCallback(TrainerCallback):
             "tokens_per_s": self._tokens_per_s(logs.get("num_tokens"), now),
             "peak_mem_bytes": peak_memory_bytes(),
         }
+        reserved = peak_reserved_bytes()
+        if reserved is not None:
+            fields["peak_reserved_bytes"] = reserved
         rewards = {
             key[len(_REWARD_PREFIX) : -len(_REWARD_SUFFIX)]: _number(value)
             for key, value in logs.items()

@@ -2,7 +2,9 @@
 
 Exit codes: 0 fits (or no GPU to judge against), 3 tight, 4 won't fit, 2 invalid profile
 or unknown model. The card is `--gpu-gib`, else the profile's hardware.gpu_memory_gib,
-else the largest GPU detected.
+else the largest GPU detected. On the detected GPU the estimate is calibrated by the user's
+past runs on it (`cockpit.vram.history`; "calibrated on N of your runs, residual x %"),
+unless `--no-calibration`.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from typing import Any, TextIO
 
 from cockpit.termsafe import safe
 from cockpit.vram.analytic import Estimate
+from cockpit.vram.calibration import History
 from cockpit.vram.checkpoint import checkpoint_note, checkpoint_size
 from cockpit.vram.estimate import estimate
+from cockpit.vram.history import user_history
 from cockpit.vram.specs import UnknownModel
 from cockpit.vram.terms import GIB
 
@@ -31,15 +35,32 @@ def detected_gpu_gib() -> float | None:
     return max(sizes) if sizes else None
 
 
-def _card(gpu_gib: float | None, profile: Any) -> float | None:
+def detected_gpu_name() -> str | None:
+    """The name of the largest GPU NVML reports (the one `detected_gpu_gib` measures)."""
+    from cockpit.hardware.sampler import detected_gpu_traits
+
+    cards = [t for t in detected_gpu_traits() if t.memory_gib]
+    return max(cards, key=lambda t: t.memory_gib or 0).name if cards else None
+
+
+def _card(gpu_gib: float | None, profile: Any) -> tuple[float | None, bool]:
+    """(the card's GiB, whether it is the detected GPU)."""
     if gpu_gib:
-        return gpu_gib
+        return gpu_gib, False
     if profile.hardware.gpu_memory_gib > 0:
-        return profile.hardware.gpu_memory_gib
-    return detected_gpu_gib()
+        return profile.hardware.gpu_memory_gib, False
+    detected = detected_gpu_gib()
+    return detected, detected is not None
 
 
-def estimate_named(ref: str, gpu_gib: float | None, trace: bool, as_json: bool) -> int:
+def _history(detected: bool, calibration: bool) -> History | None:
+    """The user's runs on the detected GPU, when the estimate is for it and calibrating."""
+    return user_history(detected_gpu_name()) if detected and calibration else None
+
+
+def estimate_named(
+    ref: str, gpu_gib: float | None, trace: bool, as_json: bool, calibration: bool = True
+) -> int:
     """`cockpit estimate REF`: a profile file or a listed profile's name, estimated."""
     from cockpit.profiles.store import find_profile
 
@@ -51,11 +72,17 @@ def estimate_named(ref: str, gpu_gib: float | None, trace: bool, as_json: bool) 
             file=sys.stderr,
         )
         return EXIT_INVALID
-    return estimate_main(str(path), gpu_gib, trace, as_json)
+    return estimate_main(str(path), gpu_gib, trace, as_json, calibration=calibration)
 
 
 def estimate_main(
-    path: str, gpu_gib: float | None, trace: bool, as_json: bool, out: TextIO | None = None
+    path: str,
+    gpu_gib: float | None,
+    trace: bool,
+    as_json: bool,
+    out: TextIO | None = None,
+    *,
+    calibration: bool = True,
 ) -> int:
     """Load, estimate and print one profile; returns the exit code."""
     from cockpit.profiles.store import load_profile_file
@@ -73,7 +100,8 @@ def estimate_main(
         print(safe(loaded.error or describe_problems(loaded.problems)), file=sys.stderr)
         return EXIT_INVALID
     try:
-        result = estimate(loaded.profile, _card(gpu_gib, loaded.profile))
+        card, detected = _card(gpu_gib, loaded.profile)
+        result = estimate(loaded.profile, card, history=_history(detected, calibration))
     except UnknownModel as exc:
         print(safe(f"cockpit estimate: {exc}"), file=sys.stderr)
         return EXIT_INVALID
@@ -118,7 +146,7 @@ def format_estimate(
         f"{result.tokens:,} tokens per forward pass",
         "",
     ]
-    shown = [t for t in result.terms if t.bytes > 0]
+    shown = [t for t in result.terms if t.bytes != 0]  # a calibration may be negative
     width = max(len(t.label) for t in shown)
     lines += [f"  {t.label:<{width}}  {_gib(t.gib)}" for t in shown]
     totals = (
@@ -128,6 +156,8 @@ def format_estimate(
     )
     lines.append(f"  {'─' * width}")
     lines += [f"  {label:<{width}}  {_gib(value)}" for label, value in totals]
+    if result.calibration is not None:
+        lines.append(f"  {result.calibration.text()}")
     lines += _verdict_lines(result)
     lines += [
         f"  {i}. {s.change}: {s.total_gib:.2f} GiB, {s.verdict}"
@@ -152,25 +182,10 @@ def _verdict_lines(result: Estimate) -> list[str]:
         "",
         f"verdict: {result.verdict} — {share:.0%} of {result.usable_gib:.2f} GiB usable "
         f"(card {result.gpu_gib:.2f} GiB)",
-        band_line(result),
     ]
     if result.suggestions:
         lines.append("suggestions (smallest change first):")
     return lines
-
-
-def band_line(result: Estimate) -> str:
-    """The low-high range and where it comes from: "fits" needs its high end."""
-    points = result.band.points
-    why = (
-        f"the error measured on {points} published runs of this kind"
-        if points
-        else "no measurement of this kind of run: the widest measured error"
-    )
-    return (
-        f"band: {result.low_gib:.2f}–{result.high_gib:.2f} GiB ({why}); "
-        "fits means the high end is under the usable memory"
-    )
 
 
 def _trace_lines(traced: dict[str, Any]) -> list[str]:

@@ -113,7 +113,8 @@ def _run_command(args: argparse.Namespace) -> int:
             return probe_named(args.profile, args.gpu_gib, max(args.steps, 1), args.json)
         from cockpit.cli.estimate import estimate_named
 
-        return estimate_named(args.profile, args.gpu_gib, args.trace, args.json)
+        calibration = not args.no_calibration
+        return estimate_named(args.profile, args.gpu_gib, args.trace, args.json, calibration)
     if args.command == "profiles":
         from cockpit.cli.profiles import profiles_main
 

@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     estimate.add_argument("--trace", action="store_true", help="also measure on the meta device")
     estimate.add_argument("--json", action="store_true", help="the estimate as JSON")
     estimate.add_argument(
+        "--no-calibration",
+        action="store_true",
+        help="the plain estimate, without the correction learned from your past runs",
+    )
+    estimate.add_argument(
         "--probe", action="store_true", help="also train K real steps on CUDA and measure"
     )
     estimate.add_argument("--steps", type=int, default=3, metavar="K", help="--probe's steps")

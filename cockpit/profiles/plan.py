@@ -16,6 +16,7 @@ from cockpit.profiles.store import LoadedProfile
 from cockpit.profiles.validate import Problem
 from cockpit.vram.analytic import Estimate
 from cockpit.vram.estimate import estimate
+from cockpit.vram.history import user_history
 from cockpit.vram.specs import UnknownModel
 from engines.profile_schema import Profile
 
@@ -31,6 +32,8 @@ class Card:
     """Memory in GiB; None when there is no GPU to plan for."""
     label: str
     """How the UI names it: "RTX 3050 Laptop GPU 4.0 GiB (simulated)", "a 12 GiB card"."""
+    gpu_name: str | None = None
+    """The detected GPU's name: the estimate on it is calibrated by the user's runs on it."""
 
 
 NO_CARD = Card(None, "no GPU detected: pick a card size to plan for")
@@ -59,7 +62,8 @@ def detected_card(snapshot: MachineSnapshot | None) -> Card:
         total = (gpu.memory_total_bytes or 0) / GIB
         return Card(round(gib, 2), f"{gpu.name} {gib:.1f} GiB (of {total:.0f} GiB unified)")
     simulated = " (simulated)" if gpu.simulated else ""
-    return Card(round(gib, 2), f"{gpu.name} {gib:.1f} GiB{simulated}")
+    name = None if gpu.simulated else gpu.name
+    return Card(round(gib, 2), f"{gpu.name} {gib:.1f} GiB{simulated}", name)
 
 
 def preset_card(gib: float) -> Card:
@@ -80,8 +84,10 @@ def assess(
     planned: Card,
     *,
     suggest: bool = True,
+    calibrate: bool = True,
 ) -> Assessment:
-    """The estimate of a validated profile on its card (no suggestions when ``suggest`` is off)."""
+    """The estimate of a validated profile on its card (no suggestions when ``suggest`` is off);
+    on the detected GPU, calibrated by the user's past runs on it unless ``calibrate`` is off."""
     if profile is None:
         errors = [p for p in problems if p.severity == "error"]
         first = str(errors[0]) if errors else "the profile has errors"
@@ -89,7 +95,8 @@ def assess(
         return Assessment("invalid", planned, message=first + more)
     card = card_for(profile, planned)
     try:
-        result = estimate(profile, card.gib, suggest=suggest)
+        history = user_history(card.gpu_name) if calibrate else None
+        result = estimate(profile, card.gib, suggest=suggest, history=history)
     except UnknownModel as exc:
         return Assessment("unknown model", card, message=str(exc))
     except Exception as exc:  # the estimator must never take the editor down

@@ -200,24 +200,28 @@ def memory_section(facts: RunFacts) -> list[str]:
 
 
 def _memory_table(profile: Profile, events: Sequence[dict[str, Any]]) -> list[str]:
+    """Like with like: each measured peak beside the same quantity estimated (allocated with
+    allocated, reserved with reserved), the estimated total against the card the run had."""
     from cockpit.vram.estimate import estimate
     from cockpit.vram.specs import UnknownModel
 
+    measured = _measured_peaks(events)
     rows = ["| | GiB |", "| --- | ---: |"]
     try:
-        est = estimate(profile)
+        est = estimate(profile, measured.card_gib if not profile.hardware.gpu_memory_gib else None)
     except (UnknownModel, OSError, ValueError) as exc:
         est, note = None, f"No estimate: {exc}"
     else:
-        rows.append(
-            f"| estimated peak allocated (what torch reports) | {_gib(est.peak_allocated_gib)} |"
-        )
-        rows.append(f"| estimated total on the card (with CUDA context) | {_gib(est.total_gib)} |")
+        rows += [
+            f"| estimated peak allocated (what torch reports) | {_gib(est.peak_allocated_gib)} |",
+            f"| estimated peak reserved (allocator cache included) | {_gib(est.peak_reserved_gib)}"
+            " |",
+            f"| estimated total on the card (with CUDA context) | {_gib(est.total_gib)} |",
+        ]
         note = _card_note(est)
-    peak, device = _measured_peak(events)
-    rows += _measured_rows(peak, device, est.peak_allocated_gib if est else None)
+    rows += _measured_rows(measured, est)
     lines = [*rows, "", note]
-    if peak is None:
+    if measured.allocated is None:
         lines.append("No step recorded a memory peak: the run ended before its first logged step.")
     if est is not None and est.suggestions:
         lines += ["", "The estimator suggests:", ""]
@@ -229,17 +233,44 @@ def _gib(value: float) -> str:
     return f"{value:.2f}"
 
 
-def _measured_rows(peak: float | None, device: str | None, estimated: float | None) -> list[str]:
-    """The measured peak, and its difference from the estimate when they compare."""
-    cpu = device is not None and device.startswith("cpu")
-    label = "measured peak RSS (a CPU run: not GPU memory)" if cpu else "measured peak"
-    shown = _gib(peak / GIB) if peak is not None else "not recorded"
-    rows = [f"| {label} (largest `peak_mem_bytes` of the steps) | {shown} |"]
-    if estimated is not None and peak is not None and not cpu:
-        diff = peak / GIB - estimated
-        share = f" ({diff / estimated:+.0%})" if estimated else ""
-        rows.append(f"| difference (measured − estimated peak allocated) | {diff:+.2f}{share} |")
+@dataclass(frozen=True)
+class _Peaks:
+    """What the engine measured: peaks in bytes, the device and the card's memory in GiB."""
+
+    allocated: float | None
+    reserved: float | None
+    device: str | None
+    card_gib: float | None
+
+    @property
+    def cpu(self) -> bool:
+        return self.device is not None and self.device.startswith("cpu")
+
+
+def _measured_rows(peaks: _Peaks, est: Any) -> list[str]:
+    """The measured peaks, each with its difference from the same estimated quantity."""
+    label = "measured peak RSS (a CPU run: not GPU memory)" if peaks.cpu else "measured peak"
+    shown = _gib(peaks.allocated / GIB) if peaks.allocated is not None else "not recorded"
+    allocated = "" if peaks.cpu else " allocated"
+    rows = [f"| {label}{allocated} (largest `peak_mem_bytes` of the steps) | {shown} |"]
+    if est is None or peaks.cpu:
+        return rows
+    rows += _difference("peak allocated", peaks.allocated, est.peak_allocated_gib)
+    if peaks.reserved is not None:
+        rows.append(
+            "| measured peak reserved (largest `peak_reserved_bytes` of the steps) |"
+            f" {_gib(peaks.reserved / GIB)} |"
+        )
+        rows += _difference("peak reserved", peaks.reserved, est.peak_reserved_gib)
     return rows
+
+
+def _difference(what: str, measured: float | None, estimated: float) -> list[str]:
+    if measured is None:
+        return []
+    diff = measured / GIB - estimated
+    share = f" ({diff / estimated:+.0%})" if estimated else ""
+    return [f"| difference (measured − estimated {what}) | {diff:+.2f}{share} |"]
 
 
 def _card_note(est: Any) -> str:
@@ -249,19 +280,25 @@ def _card_note(est: Any) -> str:
             " the run did not record, so there is no verdict."
         )
     return (
-        f"Card: {est.gpu_gib:g} GiB ({est.usable_gib:.2f} usable); estimate verdict: {est.verdict}."
+        f"Card: {est.gpu_gib:g} GiB ({est.usable_gib:.2f} usable); the estimated total is"
+        f" {est.total_gib / est.gpu_gib:.0%} of it; estimate verdict: {est.verdict}."
     )
 
 
-def _measured_peak(events: Sequence[dict[str, Any]]) -> tuple[float | None, str | None]:
-    """(largest peak_mem_bytes of the step events, the device of the last start)."""
-    peaks = [
-        e["peak_mem_bytes"]
-        for e in events
-        if e.get("kind") == "step" and _number(e.get("peak_mem_bytes")) is not None
-    ]
+def _measured_peaks(events: Sequence[dict[str, Any]]) -> _Peaks:
+    """The largest allocated and reserved peaks of the step events; the device and the card
+    (`gpu_total_bytes`, engines that record it) of the last start."""
+
+    def largest(key: str) -> float | None:
+        found = [_number(e.get(key)) for e in events if e.get("kind") == "step"]
+        values = [v for v in found if v is not None]
+        return max(values) if values else None
+
     starts = [e for e in events if e.get("kind") == "start" and isinstance(e.get("device"), str)]
-    return (max(peaks) if peaks else None), (starts[-1]["device"] if starts else None)
+    device = starts[-1]["device"] if starts else None
+    card = _number(starts[-1].get("gpu_total_bytes")) if starts else None
+    card_gib = round(card / GIB, 2) if card else None
+    return _Peaks(largest("peak_mem_bytes"), largest("peak_reserved_bytes"), device, card_gib)
 
 
 # -- retry ------------------------------------------------------------------------------

@@ -103,6 +103,7 @@ def create_run(
         "engine": loaded.profile.engine,
         "profile_source": str(loaded.path.resolve()),
         "created": now,
+        "estimate": launch_estimate(loaded.profile),
     }
     header = f"# Frozen copy of {loaded.path.resolve()} for this run.\n\n"
     try:
@@ -117,6 +118,18 @@ def create_run(
         raise RunStoreError(_store_failure(root, exc)) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def launch_estimate(profile: Profile) -> dict[str, Any] | None:
+    """The VRAM estimate at launch, for run.json (`estimate`): the Runs view, the report and
+    the calibration compare the measured peaks with it. None when the model is unknown."""
+    from cockpit.vram.calibration import estimate_record
+    from cockpit.vram.estimate import estimate
+
+    try:
+        return estimate_record(estimate(profile, suggest=False), profile)
+    except Exception:  # an unknown model, an odd profile: the run starts all the same
+        return None
 
 
 def _base_id(profile_name: str, now: float) -> str:

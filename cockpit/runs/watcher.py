@@ -41,6 +41,9 @@ class StepPoint:
     tokens_per_s: float | None = None
     epoch: float | None = None
     peak_mem_bytes: int | None = None
+    """CUDA: torch's max_memory_allocated; elsewhere the process's peak RSS."""
+    peak_reserved_bytes: int | None = None
+    """CUDA only: torch's max_memory_reserved (the allocator's cache included)."""
     reward: float | None = None
     kl: float | None = None
     completion_length: float | None = None
@@ -63,6 +66,7 @@ class StepPoint:
             step=int(_num(event.get("step")) or 0),
             t=_num(event.get("t")) or 0.0,
             peak_mem_bytes=_int(event.get("peak_mem_bytes")),
+            peak_reserved_bytes=_int(event.get("peak_reserved_bytes")),
             completion_length=_num(event.get("completion_length")),
             rewards=pairs,
             **values,

@@ -38,10 +38,7 @@ def headline(assessment: Assessment) -> Content:
         summary = f"  {result.total_gib:.2f} GiB, no card to compare with"
     else:
         share = result.total_gib / result.usable_gib if result.usable_gib else float("inf")
-        summary = (
-            f"  {result.total_gib:.2f} of {result.usable_gib:.2f} GiB usable ({share:.0%})"
-            f" · band {result.low_gib:.2f}–{result.high_gib:.2f}"
-        )
+        summary = f"  {result.total_gib:.2f} of {result.usable_gib:.2f} GiB usable ({share:.0%})"
     return Content.assemble(verdict_badge(result.verdict), (summary, "bold"))
 
 
@@ -62,7 +59,7 @@ def legend(result: Estimate) -> Content:
 
 
 def totals(result: Estimate) -> Content:
-    """The three totals people compare with what their tools print."""
+    """The three totals people compare with what their tools print, and the calibration."""
     rows = (
         ("peak allocated", result.peak_allocated_gib, "max_memory_allocated"),
         ("peak reserved", result.peak_reserved_gib, "+ allocator cache"),
@@ -72,6 +69,8 @@ def totals(result: Estimate) -> Content:
         Content.assemble(f"{name:<15}", (f"{gib:5.2f} GiB ", "bold"), (why, "$text-muted"))
         for name, gib, why in rows
     ]
+    if result.calibration is not None:  # "calibrated on 3 of your runs, residual 4 %: ×1.12…"
+        lines.append(Content.styled(result.calibration.text(), "$accent"))
     return Content("\n").join(lines)
 
 

@@ -18,6 +18,7 @@ from cockpit.runs.status import RunSummary, format_duration
 from cockpit.runs.watcher import RunUpdate, StepPoint
 from cockpit.tui.widgets.profile_list import verdict_style
 from cockpit.tui.widgets.run_list import status_content
+from cockpit.vram.analytic import Estimate
 
 
 def head_content(summary: RunSummary) -> Content:
@@ -85,10 +86,13 @@ def cause_content(summary: RunSummary, resumable: bool) -> Content | None:
     return Content("\n").join(lines)
 
 
-def peak_bytes(history: Sequence[StepPoint], latest: StepPoint | None) -> int | None:
-    """The highest peak memory any step reported."""
+def peak_bytes(
+    history: Sequence[StepPoint], latest: StepPoint | None, field: str = "peak_mem_bytes"
+) -> int | None:
+    """The highest peak memory any step reported (`field`: "peak_reserved_bytes" for the
+    allocator's reserved peak)."""
     points = (*history, *([latest] if latest else ()))
-    peaks = [p.peak_mem_bytes for p in points if p.peak_mem_bytes]
+    peaks = [getattr(p, field) for p in points if getattr(p, field)]
     return max(peaks) if peaks else None
 
 
@@ -111,26 +115,54 @@ def _estimate_part(estimate: RunEstimate) -> Content:
         return Content.styled(estimate.note or "no estimate", "$text-muted")
     style = verdict_style(result.verdict)
     card = f" of {result.gpu_gib:g} GiB" if result.gpu_gib else ""
-    text = f"estimate {result.total_gib:.2f} GiB{card} "
+    text = f"estimate total {result.total_gib:.2f} GiB{card} "
     return Content.assemble(text, (f"({result.verdict})", style))
+
+
+def _measured(label: str, value: int | None, estimated: float | None) -> Content:
+    """A measurement beside the same quantity estimated: peak allocated 3.4 GiB (est. 3.5 GiB)."""
+    beside = "" if estimated is None else f" (est. {fmt_bytes(estimated * 1024**3)})"
+    return Content.assemble(label, (fmt_bytes(value), "bold"), (beside, "$text-muted"))
+
+
+def _gpu_items(
+    update: RunUpdate, snapshot: MachineSnapshot | None, result: Estimate | None
+) -> list[Content]:
+    """Like with like: what the GPU shows now against the estimated total (CUDA context
+    included), torch's peak allocated and reserved against their estimates."""
+    summary = update.summary
+    now = gpu_bytes_now(summary, snapshot)
+    total = None if result is None else result.total_gib
+    if now is None:
+        now_text = Content.styled("n/a" if summary.active else "—", "bold")
+        parts = [Content.assemble(("memory  ", "$text-muted"), "GPU now ", now_text)]
+    else:
+        parts = [Content.assemble(("memory  ", "$text-muted"), _measured("GPU now ", now, total))]
+    peaks = (update.history, update.latest_step)
+    allocated = None if result is None else result.peak_allocated_gib
+    parts.append(_measured("peak allocated ", peak_bytes(*peaks), allocated))
+    reserved = peak_bytes(*peaks, field="peak_reserved_bytes")
+    if reserved is not None:
+        estimated = None if result is None else result.peak_reserved_gib
+        parts.append(_measured("peak reserved ", reserved, estimated))
+    return parts
 
 
 def memory_items(
     update: RunUpdate, snapshot: MachineSnapshot | None, estimate: RunEstimate
 ) -> tuple[Content, ...]:
-    """Memory now and at peak against the profile's estimate."""
+    """Memory now and at peak, each beside the same quantity of the profile's estimate."""
     summary = update.summary
-    on_cpu = str(summary.extra.get("device", "")).startswith("cpu")
-    peak = peak_bytes(update.history, update.latest_step)
-    label = ("memory  ", "$text-muted")
-    if on_cpu:
-        parts = [Content.assemble(label, ("CPU run, no GPU memory", "$text-muted"))]
-        parts.append(Content(f"peak {fmt_bytes(peak)} RSS"))
+    if str(summary.extra.get("device", "")).startswith("cpu"):
+        peak = peak_bytes(update.history, update.latest_step)
+        parts = [
+            Content.assemble(
+                ("memory  ", "$text-muted"), ("CPU run, no GPU memory", "$text-muted")
+            ),
+            Content(f"peak {fmt_bytes(peak)} RSS"),
+        ]
     else:
-        now = gpu_bytes_now(summary, snapshot)
-        now_text = fmt_bytes(now) if now is not None else ("n/a" if summary.active else "—")
-        parts = [Content.assemble(label, "GPU now ", (now_text, "bold"))]
-        parts.append(Content.assemble("peak ", (fmt_bytes(peak), "bold")))
+        parts = _gpu_items(update, snapshot, estimate.result)
     parts.append(_estimate_part(estimate))
     return tuple(parts)
 
