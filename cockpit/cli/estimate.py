@@ -182,10 +182,25 @@ def _verdict_lines(result: Estimate) -> list[str]:
         "",
         f"verdict: {result.verdict} — {share:.0%} of {result.usable_gib:.2f} GiB usable "
         f"(card {result.gpu_gib:.2f} GiB)",
+        band_line(result),
     ]
     if result.suggestions:
         lines.append("suggestions (smallest change first):")
     return lines
+
+
+def band_line(result: Estimate) -> str:
+    """The low-high range and where it comes from: "fits" needs its high end."""
+    points = result.band.points
+    why = (
+        f"the error measured on {points} published runs of this kind"
+        if points
+        else "no measurement of this kind of run: the widest measured error"
+    )
+    return (
+        f"band: {result.low_gib:.2f}–{result.high_gib:.2f} GiB ({why}); "
+        "fits means the high end is under the usable memory"
+    )
 
 
 def _trace_lines(traced: dict[str, Any]) -> list[str]:

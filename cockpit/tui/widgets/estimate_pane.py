@@ -38,7 +38,10 @@ def headline(assessment: Assessment) -> Content:
         summary = f"  {result.total_gib:.2f} GiB, no card to compare with"
     else:
         share = result.total_gib / result.usable_gib if result.usable_gib else float("inf")
-        summary = f"  {result.total_gib:.2f} of {result.usable_gib:.2f} GiB usable ({share:.0%})"
+        summary = (
+            f"  {result.total_gib:.2f} of {result.usable_gib:.2f} GiB usable ({share:.0%})"
+            f" · band {result.low_gib:.2f}–{result.high_gib:.2f}"
+        )
     return Content.assemble(verdict_badge(result.verdict), (summary, "bold"))
 
 
