@@ -55,7 +55,12 @@ def _card(gpu_gib: float | None, profile: Any) -> tuple[float | None, bool]:
 
 def _history(detected: bool, calibration: bool) -> History | None:
     """The user's runs on the detected GPU, when the estimate is for it and calibrating."""
-    return user_history(detected_gpu_name()) if detected and calibration else None
+    if not (detected and calibration):
+        return None
+    from cockpit.settings import apply_runs_dir, load_settings
+
+    apply_runs_dir(load_settings()[0])  # the runs folder settings.toml names, as `runs` reads
+    return user_history(detected_gpu_name())
 
 
 def estimate_named(

@@ -214,3 +214,14 @@ def test_a_new_run_records_the_estimate_at_launch(tmp_path) -> None:
         "qlora",
         "4bit",
     )
+
+
+def test_cockpit_estimate_reads_the_runs_folder_settings_name(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("COCKPIT_RUNS_DIR", "")  # unset, and restored after the test
+    monkeypatch.setenv("COCKPIT_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setattr(cli, "detected_gpu_gib", lambda: 11.66)
+    monkeypatch.setattr(cli, "detected_gpu_name", lambda: GPU)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "settings.toml").write_text(f'runs_dir = "{tmp_path / "mine"}"\n')
+    history_of(tmp_path / "mine", [1.2, 1.2])
+    assert json.loads(_cli(tmp_path, True))["calibration"]["runs"] == 2
