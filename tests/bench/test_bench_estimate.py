@@ -77,12 +77,13 @@ def test_one_estimate_p95(report) -> None:
 ROUNDS = 5
 
 
-def test_estimate_with_suggestions_and_calibration_p95(report, tmp_path: Path) -> None:
+def test_estimate_with_suggestions_and_calibration_p95(report, tmp_path: Path, monkeypatch) -> None:
     """What the Profiles pane does per keystroke on the detected GPU: read the user's run
     history (40 finished runs, cached per run folder: one stat each) and estimate with the
     correction and the suggestions. Alternated with the baseline, median of the rounds' p95,
     in CPU time (both sides are CPU-bound in one process; wall time on a shared 2-core
     machine measures the neighbours)."""
+    monkeypatch.setenv("COCKPIT_VRAM_MEASUREMENTS", str(tmp_path / "probes.jsonl"))
     profile = _seed()
     raw = profile_to_raw(profile)
     history_of(tmp_path, [1.05 + 0.005 * i for i in range(40)], raw=raw)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from cockpit.report.build import build_report
 from cockpit.runs.runjson import update_meta
 from cockpit.runs.store import create_run
@@ -16,6 +18,11 @@ from tests.runs_helpers import REPO
 GIB = 1024**3
 NOON = 1_795_000_000.0
 PROFILE = REPO / "profiles/rtx3050-4gb-llama-3.2-3b-qlora.toml"
+
+
+@pytest.fixture(autouse=True)
+def _runs_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COCKPIT_RUNS_DIR", str(tmp_path / "runs"))
 
 
 def _cuda_run(tmp_path: Path, **start_extra) -> str:

@@ -25,6 +25,13 @@ from tests.vram_history import GPU, SEED, estimated_allocated_gib, finished_run,
 PROFILE = profile_from_dict(SEED)
 
 
+@pytest.fixture(autouse=True)
+def _nothing_of_the_users(tmp_path, monkeypatch) -> None:
+    """No run folder or probe record of the machine's user reaches a test."""
+    monkeypatch.setenv("COCKPIT_RUNS_DIR", str(tmp_path / "user-runs"))
+    monkeypatch.setenv("COCKPIT_VRAM_MEASUREMENTS", str(tmp_path / "user-probes.jsonl"))
+
+
 def _estimate(root, gpu_gib: float = 12.0, gpu: str = GPU):
     return estimate(PROFILE, gpu_gib, history=user_history(gpu, root))
 
