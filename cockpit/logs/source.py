@@ -306,6 +306,17 @@ class LogFile:
             offset += CHUNK_BYTES
         return None
 
+    def find_wrapping(
+        self, needle: str, from_line: int, backwards: bool = False
+    ) -> tuple[int | None, bool]:
+        """`find`, then again from the other end when nothing is left in that direction (as
+        less and vim do): the line (None when `needle` is nowhere) and whether it wrapped."""
+        line = self.find(needle, from_line, backwards=backwards)
+        if line is not None:
+            return line, False
+        line = self.find(needle, self.line_count if backwards else -1, backwards=backwards)
+        return line, line is not None
+
     def _find_backwards(self, wanted: bytes, from_line: int) -> int | None:
         end = self._start_of(min(from_line, self.line_count))
         while end > 0:

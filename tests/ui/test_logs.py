@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from textual.app import App
 
 from cockpit.tui.screens.logs import LogsScreen
 from cockpit.tui.widgets.log_view import LogView
@@ -26,6 +27,20 @@ def _notes(app) -> list[str]:
 
 def _view(app) -> LogView:
     return app.screen.query_one(LogView)
+
+
+def footer_row(app: App) -> str:
+    return screen_text(app).splitlines()[-1]
+
+
+def shown_keys(app: App) -> list[str]:
+    """What the footer should show: each shown key's description (its group's, if any)."""
+    names = []
+    for active in app.screen.active_bindings.values():
+        binding = active.binding
+        if binding.show:
+            names.append(binding.group.description if binding.group else binding.description)
+    return names
 
 
 async def test_a_log_opens_with_its_finding_counted_and_the_token_redacted(failed_log):
@@ -87,10 +102,62 @@ async def test_search_jumps_to_matches_forward_and_back(failed_log):
         first = view.cursor_line
         assert first is not None
         assert "checkpoint-10" in view.log_file.line(first)
-        await pilot.press("escape", "N")
+        await pilot.press("N")
         await pilot.pause()
-        assert view.cursor_line == first  # nothing above: stays, and says so
-        assert any("No more 'checkpoint-10' above" in note for note in _notes(app))
+        assert view.cursor_line == first  # the only match: wraps onto itself, and says so
+        assert any(
+            "wrapped to the bottom" in note and "the only match" in note for note in _notes(app)
+        )
+        await pilot.press("slash", *"no such text", "enter")
+        await pilot.pause()
+        assert view.cursor_line == first
+        assert "No 'no such text' in this log." in _notes(app)
+
+
+def _grad_norm_lines(view: LogView) -> list[int]:
+    log = view.log_file
+    return [i for i in range(log.line_count) if "grad_norm" in log.line(i)]
+
+
+async def test_after_enter_n_and_n_search_from_the_log_not_the_box(failed_log):
+    """Seen: after /warn⏎ the box kept the keys, so n typed into it."""
+    path, _ = failed_log
+    app = make_app(start_place="logs", log_target=str(path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        view = _view(app)
+        matches = _grad_norm_lines(view)
+        await pilot.press("slash", *"grad_norm", "enter")
+        await pilot.pause()
+        assert app.focused is view
+        assert view.cursor_line == matches[0]
+        await pilot.press("n", "n")
+        await pilot.pause()
+        assert view.cursor_line == matches[2]
+        await pilot.press("N")
+        await pilot.pause()
+        assert view.cursor_line == matches[1]
+        assert app.screen.query_one("#log-search").value == "grad_norm"  # nothing typed
+        assert "/grad_norm" in screen_text(app)  # the status line says what n repeats
+
+
+async def test_search_wraps_around_both_ways_and_says_so(failed_log):
+    """Seen: after G, n said "No more 'grad_norm' below line 38" instead of wrapping."""
+    path, _ = failed_log
+    app = make_app(start_place="logs", log_target=str(path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        view = _view(app)
+        matches = _grad_norm_lines(view)
+        await pilot.press("slash", *"grad_norm", "enter", "G", "n")
+        await pilot.pause()
+        assert view.cursor_line == matches[0]
+        assert any("wrapped to the top" in note for note in _notes(app)), _notes(app)
+        await pilot.press("N")
+        await pilot.pause()
+        assert view.cursor_line == matches[-1]
+        assert any("wrapped to the bottom" in note for note in _notes(app)), _notes(app)
+        assert f"line {matches[-1] + 1}" in _notes(app)[-1]
 
 
 async def test_follow_shows_appended_lines_and_survives_truncation_and_deletion(tmp_path):
@@ -195,3 +262,14 @@ async def test_a_log_without_a_final_newline_finishes_indexing(tmp_path, lines):
         await wait_for(pilot, lambda: "no known problems" in screen_text(app))
         assert "indexing" not in screen_text(app)
         assert f"{lines + 1:,} lines" in screen_text(app)
+
+
+async def test_at_80x24_the_footer_shows_every_key_of_the_place(failed_log):
+    """Seen: at 80x24 the footer was cut after "x Find…"."""
+    path, _ = failed_log
+    app = make_app(start_place="logs", log_target=str(path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        row = footer_row(app)
+        assert all(name in row for name in shown_keys(app)), (row, shown_keys(app))
+        assert "Findings" in row and "Search" in row

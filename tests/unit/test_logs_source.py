@@ -79,6 +79,20 @@ def test_find_crosses_chunk_boundaries_and_ignores_ascii_case(tmp_path, monkeypa
     assert log.find("", 0) is None
 
 
+def test_search_wraps_around_from_either_end_and_says_it_did(tmp_path):
+    path = tmp_path / "a.log"
+    lines = [f"step {i}" for i in range(300)]
+    lines[40] = lines[260] = "WARNING: grad_norm is nan"
+    path.write_text("\n".join(lines), encoding="utf-8")  # no final newline: last line too
+    log = _indexed(path, chunk=97)
+    assert log.find_wrapping("warning", 40) == (260, False)
+    assert log.find_wrapping("warning", 260) == (40, True)  # past the end: from the top
+    assert log.find_wrapping("warning", 40, backwards=True) == (260, True)
+    assert log.find_wrapping("step 299", 299) == (299, True)  # the only match, on the cursor
+    assert log.find_wrapping("step 0", 0, backwards=True) == (0, True)
+    assert log.find_wrapping("absent", 10) == (None, False)
+
+
 def test_a_huge_line_is_read_only_in_part_and_says_how_long_it_is(tmp_path):
     path = tmp_path / "a.log"
     path.write_bytes(b"y" * (3 * MAX_LINE_BYTES) + b"\nnext\n")

@@ -34,6 +34,9 @@ FIRST_SCREEN_BYTES = 256 * 1024
 FOLLOW_POLL_S = 0.1
 IDLE_POLL_S = 1.0
 
+_FINDING = Binding.Group("Findings")
+"""[ and ] share one footer entry, so the footer fits 80 columns."""
+
 EMPTY = (
     "No log open.\n\n"
     "  o   open a log file (a path) or a run (its id)\n"
@@ -56,10 +59,14 @@ class LogsScreen(PlaceScreen):
         Binding("slash", "search", "Search", key_display="/"),
         Binding("n", "find(False)", "Next match", show=False),
         Binding("N", "find(True)", "Previous match", show=False),
-        Binding("right_square_bracket", "finding(1)", "Next finding", key_display="]"),
-        Binding("left_square_bracket", "finding(-1)", "Prev finding", key_display="["),
-        Binding("x", "findings_only", "Findings only"),
-        Binding("c", "copy_fix", "Copy fix"),
+        Binding(
+            "left_square_bracket", "finding(-1)", "Prev finding", key_display="[", group=_FINDING
+        ),
+        Binding(
+            "right_square_bracket", "finding(1)", "Next finding", key_display="]", group=_FINDING
+        ),
+        Binding("x", "findings_only", "Filter"),  # to the findings; the panel says so
+        Binding("c", "copy_fix", "Copy fix", show=False),  # the fix's box says "c copies"
         Binding("escape", "close_search", "Close search", show=False),
     ]
 
@@ -78,7 +85,7 @@ class LogsScreen(PlaceScreen):
         yield LogStatus(id="log-status")
         yield Static(EMPTY, id="log-empty")
         yield LogView(id="log-view")
-        yield Input(placeholder="search (enter: next, escape: close)", id="log-search")
+        yield Input(placeholder="search (enter: find, then n / N; escape: close)", id="log-search")
         yield LogFindingPanel(id="log-finding")
 
     def say(self, message: str, **kwargs) -> None:
@@ -255,8 +262,14 @@ class LogsScreen(PlaceScreen):
 
     @on(Input.Submitted, "#log-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
-        self.query_one(LogView).set_search(event.value)
-        self.action_find(False)
+        """Jump to the first match and hand the keys back to the log, so n and N go on
+        searching (as in less and vim) instead of typing into the box."""
+        view = self.query_one(LogView)
+        view.set_search(event.value)
+        self.action_close_search()
+        self._update_status()
+        if event.value:
+            self.action_find(False)
 
     def action_find(self, backwards: bool) -> None:
         view = self.query_one(LogView)
@@ -265,11 +278,14 @@ class LogsScreen(PlaceScreen):
             self.say("Press / to search first.", severity="warning")
             return
         current = view.cursor_line or 0
-        line = self.log_file.find(needle, current, backwards=backwards)
+        line, wrapped = self.log_file.find_wrapping(needle, current, backwards=backwards)
         if line is None:
-            where = "above" if backwards else "below"
-            self.say(f"No more '{needle}' {where} line {current + 1:,}.", severity="warning")
+            self.say(f"No '{needle}' in this log.", severity="warning")
             return
+        if wrapped:
+            end = "bottom" if backwards else "top"
+            only = " (the only match)" if line == current else ""
+            self.say(f"Search wrapped to the {end}: '{needle}' at line {line + 1:,}{only}.")
         if view.findings_only:
             view.set_findings_only(False)
         if self.following:
@@ -330,7 +346,10 @@ class LogsScreen(PlaceScreen):
     def _update_status(self) -> None:
         view = self.query_one(LogView)
         self.query_one(LogStatus).show(
-            self.log_file, following=self.following, findings_only=view.findings_only
+            self.log_file,
+            following=self.following,
+            findings_only=view.findings_only,
+            search=view.search,
         )
 
 

@@ -13,7 +13,8 @@ from cockpit.logs.source import LogFile
 
 
 class LogStatus(Static):
-    """File name, size, lines, indexing progress, findings, FOLLOW / FINDINGS ONLY."""
+    """File name, size, lines, indexing progress, findings, FOLLOW / FINDINGS ONLY, the
+    search that n / N repeat."""
 
     DEFAULT_CSS = """
     LogStatus {
@@ -25,7 +26,9 @@ class LogStatus(Static):
     }
     """
 
-    def show(self, log: LogFile | None, *, following: bool, findings_only: bool) -> None:
+    def show(
+        self, log: LogFile | None, *, following: bool, findings_only: bool, search: str = ""
+    ) -> None:
         if log is None:
             self.update("")
             return
@@ -53,5 +56,7 @@ class LogStatus(Static):
             parts.append(("  FOLLOW", "bold $accent"))
         if findings_only:
             parts.append(("  FINDINGS ONLY", "bold $accent"))
+        if search:  # n / N go on with it
+            parts.append((f"  /{search}", "bold $accent"))
         parts.append((f"  in {log.path.parent}", "$text-muted"))  # last: cut first when narrow
         self.update(Content.assemble(*parts))
