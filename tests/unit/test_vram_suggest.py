@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from cockpit.vram.estimate import estimate
-from cockpit.vram.suggest import apply_edits
+from cockpit.vram.plan import DEFAULT_STACK
+from cockpit.vram.suggest import apply_edits, suggestions, truncated_rows
 from engines.profile_schema import LoraSection, ModelSection, Profile, TrainSection
 
 
@@ -109,3 +110,71 @@ def test_apply_edits_changes_only_the_named_keys() -> None:
     edited = apply_edits(p, {"train.batch_size": 2, "lora.r": 8})
     assert (edited.train.batch_size, edited.lora.r) == (2, 8)
     assert edited.train.grad_accum == p.train.grad_accum and edited.model == p.model
+
+
+LENGTHS = {
+    "of": "sequence",
+    "limit": 4096,
+    "p50": 900,
+    "p95": 1800,
+    "max": 4000,
+    "histogram": [
+        {"lo": 0, "hi": 1024, "count": 700},
+        {"lo": 1024, "hi": 2048, "count": 250},
+        {"lo": 2048, "hi": 4096, "count": 50},
+    ],
+}
+
+
+def test_cutting_the_sequence_comes_last_after_the_largest_batch() -> None:
+    p = dataclasses.replace(
+        _hf_profile(batch_size=16, grad_accum=1),
+        model=ModelSection("Qwen/Qwen2.5-0.5B-Instruct", max_seq_length=512),
+    )
+    result = estimate(p, 8.0)
+    changes = [s.change for s in result.suggestions]
+    assert any("largest batch" in c for c in changes)
+    assert "max_seq_length 512 → 128 (the longest that fits" in changes[-1]
+    assert "too short for most real rows" in changes[-1]
+    assert "rows it truncates unknown: run the Data check" in changes[-1]
+
+
+def test_a_cut_below_the_datas_p95_says_how_many_rows_it_truncates() -> None:
+    p = _hf_profile(batch_size=1, grad_accum=16)
+    current = estimate(p, 8.0, suggest=False)
+    found = suggestions(p, current, 8.0, DEFAULT_STACK, LENGTHS)
+    cut = found[-1]
+    seq = cut.edits["model.max_seq_length"]
+    assert 1024 <= seq < 1800  # below p95, inside the 1024-2048 bin
+    assert "truncates 50–300 of 1,000 rows" in cut.change
+    assert "below the data's p95 (1,800 tokens)" in cut.change
+
+
+def test_truncated_rows_counts_whole_bins_above_the_cut() -> None:
+    assert truncated_rows(2048, LENGTHS) == (50, 50, 1000)
+    assert truncated_rows(100, LENGTHS) == (300, 1000, 1000)
+    assert truncated_rows(2048, None) is None
+    assert truncated_rows(2048, {"histogram": [{"lo": "x"}]}) is None
+
+
+def _big_rank(alpha: int) -> Profile:
+    model = ModelSection("Qwen/Qwen2.5-7B-Instruct", quantization="4bit", max_seq_length=512)
+    lora = LoraSection(r=256, alpha=alpha)
+    return dataclasses.replace(_hf_profile(batch_size=1), lora=lora, model=model)
+
+
+def test_halving_the_rank_halves_alpha_so_alpha_over_r_is_unchanged() -> None:
+    p = _big_rank(512)
+    rank = next(s for s in estimate(p, 8.0).suggestions if s.change.startswith("LoRA r"))
+    assert rank.edits == {"lora.r": 128, "lora.alpha": 256}
+    assert "alpha/r stays 2" in rank.change
+    edited = apply_edits(p, rank.edits).lora
+    assert edited.alpha / edited.r == 2
+
+
+def test_when_alpha_cannot_be_halved_the_suggestion_says_the_scale_changes() -> None:
+    rank = next(
+        s for s in estimate(_big_rank(15), 8.0).suggestions if s.change.startswith("LoRA r")
+    )
+    assert rank.edits == {"lora.r": 128}
+    assert "alpha/r changes 0.0586 → 0.117" in rank.change
