@@ -1,5 +1,6 @@
 """SVG snapshots of the Runs place: a finished run's view built from a fixture run directory
-(fixed time stamps, so every number on screen is deterministic), and the launch pane.
+(fixed time stamps and time zone, so every number on screen is deterministic), and the
+launch pane, each at 80x24 too.
 
 Regenerate after an intended change with ``pytest tests/ui --snapshot-update`` and look at
 the SVGs before committing them. ``prepare_live_run`` builds the screenshot of a live run
@@ -16,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,13 +25,16 @@ from textual.pilot import Pilot
 
 from cockpit.profiles.store import CONFIG_DIR_ENV
 from cockpit.runs.store import RUNS_DIR_ENV
+from cockpit.tui.widgets.run_launch import LaunchPane
 from cockpit.tui.widgets.run_list import RunList
 from cockpit.tui.widgets.run_view import RunView
 from tests.ui.cockpit_snapshot_app import PYTHON, make_app
 from tests.ui.conftest import settle
+from tests.ui.test_runs import DEMO, _user_profile
 
 PROFILE = Path(__file__).resolve().parents[2] / "profiles" / "rtx3050-4gb-llama-3.2-3b-qlora.toml"
-FINISHED_ID = "20261120-091500-rtx3050-4gb-llama-3.2-3b-qlora"
+FINISHED_ID = "20261118-110641-rtx3050-4gb-llama-3.2-3b-qlora"
+"""As the run store names a run started at T0 + 1 (UTC)."""
 LIVE_ID = "demo-run"
 """The simulated GPU shows a training process for this run id, so "GPU now" has a value."""
 T0 = 1_795_000_000.0
@@ -104,7 +109,21 @@ def write_run(root: Path, run_id: str, *, done: int, t0: float, pid: int, finish
 
 
 @pytest.fixture
-def fixture_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def utc() -> Iterator[None]:
+    """Local time is UTC, so start times in the list read the same on any machine."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+@pytest.fixture
+def fixture_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, utc: None) -> Path:
     """A runs folder holding one finished run; paths on screen are the same on any machine."""
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv(CONFIG_DIR_ENV, str(tmp_path / "config"))
@@ -139,6 +158,38 @@ def test_runs_finished_run_120x40(snap_compare, fixture_runs):
 def test_runs_launch_pane_80x24(snap_compare, fixture_runs):
     app = make_app(start_place="runs")
     assert snap_compare(app, terminal_size=(80, 24), run_before=_launch_pane)
+
+
+def test_runs_finished_run_80x24(snap_compare, fixture_runs):
+    app = make_app(start_place="runs")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_open_finished)
+
+
+def write_refused_profile() -> None:
+    """A user profile refused twice over (a misspelt model, a missing data file): a verdict
+    longer than the launch pane at 80x24."""
+    text = DEMO.read_text().replace("data/demo.jsonl", "/nowhere/data.jsonl")
+    text = text.replace("cockpit:tiny-llama", "Qwen/Qwen2.5-0.6B-Instrukt")
+    _user_profile("misspelt", text.replace('name = "tiny-demo-cpu"', 'name = "misspelt"'))
+
+
+def test_runs_launch_pane_refused_80x24(snap_compare, fixture_runs, monkeypatch):
+    """A verdict too long for the pane: the keys stay in sight under it."""
+    monkeypatch.setenv("HF_HUB_CACHE", "/home/demo/.cache/huggingface/hub")  # named on screen
+
+    async def refused(pilot: Pilot) -> None:
+        await _launch_pane(pilot)
+        screen = pilot.app.screen
+        await pilot.press("n")
+        while screen.query_one(LaunchPane).selected_entry.name != "misspelt":
+            await pilot.press("down")
+        while screen.check is None or screen.check.name != "misspelt":
+            await pilot.pause(0.05)
+        await settle(pilot)
+
+    write_refused_profile()
+    app = make_app(start_place="runs")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=refused)
 
 
 async def prepare_live_run(pilot: Pilot) -> None:

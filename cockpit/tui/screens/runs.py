@@ -2,6 +2,8 @@
 
 Left (or on top, in a narrow terminal), every run newest first under a "new run" entry;
 right (or below), the launch pane for "new run" or the live view of the highlighted run.
+The runs list has the keys on arrival (↓ from "new run" opens the newest run), unless
+there is no run yet: then the profile picker has them.
 The list is read again every 2 s in a worker, so runs started elsewhere (`cockpit train
 --detach`, an earlier cockpit) appear and are re-attached; entering the place opens the
 newest run still going. Starting, stopping and resuming live in `RunActions`.
@@ -112,7 +114,15 @@ class RunsScreen(RunActions):
             self._listed = True
             active = next((s for s in summaries if s.active), None)
             runs.select(active.id if active else NEW_RUN)
+            if not summaries and runs.has_focus:
+                self._focus_picker()
         self._show_selected()
+
+    def _focus_picker(self) -> None:
+        """With no run to move between, ↑/↓ move the profile picker (Esc: back to the list)."""
+        picker = self.query_one("#launch-profiles", OptionList)
+        if picker.option_count:
+            picker.focus()
 
     @on(OptionList.OptionHighlighted, "#run-list")
     def _run_highlighted(self, _event: OptionList.OptionHighlighted) -> None:

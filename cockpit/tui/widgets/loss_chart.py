@@ -110,6 +110,8 @@ class LossChart(Widget):
 
     points: reactive[tuple[Point, ...]] = reactive(())
     """(step, value) pairs, oldest first."""
+    empty: reactive[str] = reactive("waiting for the first step…")
+    """Shown while there is no point: what the run is doing (or how it ended) instead."""
 
     def __init__(
         self,
@@ -120,7 +122,7 @@ class LossChart(Widget):
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
-        self.empty = empty
+        self.set_reactive(LossChart.empty, empty)
         self.style = style
 
     def render(self) -> Content:

@@ -86,6 +86,18 @@ def cause_content(summary: RunSummary, resumable: bool) -> Content | None:
     return Content("\n").join(lines)
 
 
+def chart_note(summary: RunSummary) -> str:
+    """What the loss chart says when it has no point to draw: waiting while the run goes,
+    how it ended when it ended before a step (so a crashed run does not read as loading)."""
+    if summary.step:
+        return "no finite loss reported (NaN or none)"
+    if summary.active:
+        return "waiting for the first step…"
+    why = cause(summary)
+    ended = f"{summary.status} before its first step"
+    return f"{ended}: {why}" if why and why != summary.status else f"{ended}."
+
+
 def peak_bytes(
     history: Sequence[StepPoint], latest: StepPoint | None, field: str = "peak_mem_bytes"
 ) -> int | None:

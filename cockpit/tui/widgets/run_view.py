@@ -32,6 +32,7 @@ from cockpit.tui.widgets.run_metrics import RunMetrics
 from cockpit.tui.widgets.run_progress import RunProgress
 from cockpit.tui.widgets.run_text import (
     cause_content,
+    chart_note,
     head_content,
     memory_items,
     numbers_items,
@@ -117,7 +118,9 @@ class RunView(VerticalScroll):
         self.query_one("#run-head", Static).update(
             Content.assemble((run_dir.name, "bold"), ("  reading…", "$text-muted"))
         )
-        self.query_one(LossChart).points = ()
+        chart = self.query_one(LossChart)
+        chart.points = ()
+        chart.empty = "reading…"
         self.request_poll(now=True)
 
     def request_poll(self, now: bool = False) -> None:
@@ -172,6 +175,7 @@ class RunView(VerticalScroll):
         self.query_one("#run-numbers", ItemLine).items = numbers_items(update)
         chart = self.query_one(LossChart)
         chart.points = tuple((p.step, p.loss) for p in update.history if p.loss is not None)
+        chart.empty = chart_note(summary)
         self.query_one(RunMetrics).show(update.history, update.evals)
         self._show_memory()
         _update(self.query_one("#run-output", Static), tail_content(news.tail))
