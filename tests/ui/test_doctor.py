@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from textual.widgets import Input, LoadingIndicator
+from textual.widgets import Input, LoadingIndicator, Static
 
 from cockpit.doctor.finding import Finding
 from cockpit.tui.widgets.finding_table import FindingTable
@@ -142,3 +142,36 @@ async def test_escape_in_the_interpreter_prompt_changes_nothing(doctor):
         await settle(pilot)
         assert doctor.calls == [PYTHON]
         assert f"Target interpreter: {PYTHON}" in screen_text(app)
+
+
+async def test_python_and_ram_findings_read_as_sentences_and_say_why_that_model():
+    """Seen on a machine without the GPU stack: "Python 3.11.7 (no GPU stack installed yet
+    accept it)."; and "judged against unsloth/Llama-3.2-3B-Instruct-bnb-4bit" with no why."""
+    from cockpit.doctor.checks.host import resources
+    from cockpit.doctor.checks.python_env import python_version
+    from cockpit.doctor.context import DoctorContext, ModelSize
+    from cockpit.doctor.facts import Facts
+
+    gib = 1024**3
+    facts = Facts(executable=PYTHON, version="3.11.7", ram_total_bytes=64 * gib,
+                  ram_available_bytes=40 * gib, hf_cache_free_bytes=500 * gib)  # fmt: skip
+    models = (ModelSize("Qwen/Qwen2.5-0.5B-Instruct", 0.49e9),
+              ModelSize("unsloth/Llama-3.2-3B-Instruct-bnb-4bit", 3.21e9))  # fmt: skip
+    ctx = DoctorContext(facts, models=models)
+    doctor = FakeDoctor([python_version(ctx), resources(ctx)])
+    app = make_app(start_place="doctor", doctor=doctor)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        shown = app.screen.query_one("#finding-text", Static)
+        python_text = str(shown.content)
+        await pilot.press("down")
+        await pilot.pause()
+        ram_text = str(shown.content)
+    assert "accept it" not in python_text
+    assert "Python 3.11.7: today's GPU stack supports it (3.10 to 3.13)" in python_text
+    assert (
+        "Judged against the largest model among the profiles, "
+        "unsloth/Llama-3.2-3B-Instruct-bnb-4bit (3.2B params" in ram_text
+    )
+    alone = resources(DoctorContext(facts)).detail  # no profile: the default says so itself
+    assert alone.startswith("Judged against a 3B model (default; no profile given)")

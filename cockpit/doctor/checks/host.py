@@ -75,8 +75,9 @@ def resources(ctx: DoctorContext) -> Finding:
     largest = max(models, key=lambda model: model.params)
     need = largest.bf16_bytes
     facts = ctx.facts
+    which = "the largest model among the profiles, " if ctx.models else ""
     detail = (
-        f"Judged against {largest.name} ({largest.params / 1e9:.1f}B params, {gib(need)} in"
+        f"Judged against {which}{largest.name} ({largest.params / 1e9:.1f}B params, {gib(need)} in"
         f" 16-bit): RAM {gib(facts.ram_total_bytes)} total, {gib(facts.ram_available_bytes)}"
         f" free; {gib(facts.hf_cache_free_bytes)} free disk at the model cache."
     )

@@ -190,8 +190,15 @@ def python_version(ctx: DoctorContext) -> Finding:
             " wheels often lag a new Python, so pip falls back to source builds or old versions."
         )
         return finding("python_version", "warn", detail, new_env)
-    names = ", ".join(d.name for d in installed) or "no GPU stack installed yet"
-    return finding("python_version", "ok", f"Python {facts.version} ({names} accept it).")
+    if not installed:
+        detail = (
+            f"Python {facts.version}: today's GPU stack supports it (3.10 to 3.13);"
+            " none of that stack is installed yet."
+        )
+        return finding("python_version", "ok", detail)
+    names = ", ".join(d.name for d in installed)
+    verb = "accepts" if len(installed) == 1 else "accept"
+    return finding("python_version", "ok", f"Python {facts.version} ({names} {verb} it).")
 
 
 def _wsl_finding(facts: Facts) -> Finding:
