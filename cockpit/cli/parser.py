@@ -10,7 +10,10 @@ import argparse
 import math
 
 from cockpit import __version__
+from cockpit.hardware.simulated import SIMULATED_MACHINES
 from cockpit.settings import PLACES
+
+_SIMULATE_HELP = f"use a simulated machine: {', '.join(sorted(SIMULATED_MACHINES))}"
 
 
 def _positive_float(text: str) -> float:
@@ -24,11 +27,25 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def simulations_help() -> str:
+    """The simulated machines `--simulate` accepts, one per line with what it shows."""
+    width = max(map(len, SIMULATED_MACHINES))
+    lines = [
+        f"  {name:<{width}}  {machine.description}"
+        for name, machine in sorted(SIMULATED_MACHINES.items())
+    ]
+    return "simulated machines (--simulate NAME; labelled SIMULATED on screen):\n" + "\n".join(
+        lines
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for `cockpit` and its subcommands."""
     parser = argparse.ArgumentParser(
         prog="cockpit",
         description="A terminal cockpit for fine-tuning LLMs on your own GPU.",
+        epilog=simulations_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"cockpit {__version__}")
     _add_tui_options(parser)
@@ -37,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch = sub.add_parser("watch", help="print the hardware snapshot headless")
     watch.add_argument("--once", action="store_true", help="print one snapshot and exit")
     watch.add_argument("--json", action="store_true", help="JSON instead of text lines")
-    watch.add_argument("--simulate", metavar="NAME", help="use a simulated GPU")
+    watch.add_argument("--simulate", metavar="NAME", help=_SIMULATE_HELP)
     watch.add_argument("--interval", type=_positive_float, default=1.0, metavar="S")
 
     doctor = sub.add_parser("doctor", help="check the Python/CUDA training stack")
@@ -53,14 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
     estimate.add_argument("--trace", action="store_true", help="also measure on the meta device")
     estimate.add_argument("--json", action="store_true", help="the estimate as JSON")
     estimate.add_argument(
+        "--probe", action="store_true", help="also train K real steps on CUDA and measure"
+    )
+    estimate.add_argument("--steps", type=int, default=3, metavar="K", help="--probe's steps")
+    estimate.add_argument(
         "--no-calibration",
         action="store_true",
         help="the plain estimate, without the correction learned from your past runs",
     )
-    estimate.add_argument(
-        "--probe", action="store_true", help="also train K real steps on CUDA and measure"
-    )
-    estimate.add_argument("--steps", type=int, default=3, metavar="K", help="--probe's steps")
 
     train = sub.add_parser("train", help="pre-flight, start and follow a training run")
     train.add_argument(
@@ -108,7 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_tui_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--simulate", metavar="NAME", help="show a simulated GPU (demo)")
+    parser.add_argument(
+        "--simulate", metavar="NAME", help="show a simulated machine (demo): a NAME listed below"
+    )
     parser.add_argument("--python", metavar="PATH", help="training interpreter the Doctor checks")
     parser.add_argument(
         "--refresh",

@@ -269,3 +269,31 @@ async def test_the_footer_offers_only_keys_that_work_where_the_focus_is(user_dir
         footer = footer_text(app)
         for shown in ("^f Apply fix", "p Plan for", "? Help", "q Quit", "^p Commands"):
             assert shown in footer, footer
+
+
+async def test_plan_for_takes_a_typed_size_and_says_what_is_wrong_with_a_bad_one(user_dir):
+    # Seen at 80x24: the "plan for" menu showed fixed sizes only (its last entry, the typed
+    # size, was scrolled out of sight) though the README promises a typed size.
+    app = profiles_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("p", "enter")
+        await settle(pilot)
+        assert "type a size" in screen_text(app)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        field = app.screen.query_one("#plan-custom", Input)
+        assert app.screen.focused is field
+        await pilot.press(*"1x")
+        await settle(pilot)
+        assert "'1x' is not a number" in screen_text(app)
+        assert field.has_class("-invalid")
+        await pilot.press("backspace", "1", "enter")
+        await settle(pilot)
+        assert "a 11 GiB card" in screen_text(app)
+        assert not field.has_class("-invalid")
+        assert app.screen.focused is app.screen.query_one(ProfileList)
+        verdicts = {
+            item.name: item.assessment.verdict for item in app.screen.query_one(ProfileList).items
+        }
+        assert verdicts[QLORA_3B] == shipped_verdict(QLORA_3B, 11.0)

@@ -51,3 +51,10 @@ def test_profiles_open_3b_qlora_on_4gb_200x50(snap_compare):
 def test_profiles_batch_4_wont_fit_120x40(snap_compare):
     app = make_app(start_place="profiles")
     assert snap_compare(app, terminal_size=(120, 40), run_before=_open_3b_batch_4)
+
+
+def test_profiles_open_3b_qlora_80x24(snap_compare):
+    # Seen at 80x24: the editor showed ~4 rows under a two-line header, the estimate pane
+    # hid the suggestions, the footer was cut.
+    app = make_app(start_place="profiles")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_open_3b)

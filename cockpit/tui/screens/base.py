@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
+import os
 from typing import TYPE_CHECKING, Protocol, cast
 
 from textual import events
@@ -65,7 +66,11 @@ class PlaceScreen(Screen[None]):
         # it has not styled yet (every stylesheet parsed again and the place being left
         # restyled, on the first visit and again on the second) has nothing to update.
         with suppress(RuntimeError):  # built outside a running app: nothing to skip
-            self._css_update_count = self.app._css_update_count
+            app = self.app
+            if not app.is_running and os.environ.get("VARIANT") == "apply":
+                app.stylesheet.apply(app)
+            if app.is_running or os.environ.get("VARIANT") == "apply":
+                self._css_update_count = app._css_update_count
 
     @property
     def cockpit(self) -> Cockpit:
@@ -77,7 +82,7 @@ class PlaceScreen(Screen[None]):
         return PLACE_BY_MODE[self.PLACE].title
 
     def compose(self) -> ComposeResult:
-        self._set_width_classes()
+        self._set_size_classes()
         yield PlaceBar(PLACES, self.PLACE)
         yield from self.compose_body()
         yield Footer(compact=True)
@@ -92,8 +97,9 @@ class PlaceScreen(Screen[None]):
         return isinstance(self.focused, Input)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Hidden (False) lets the app's own unshown `,` take the key.
-        return not (action == "settings" and self.typing)
+        # Hidden (False) lets the app's own unshown `,` take the key (or refuse it under a
+        # dialog).
+        return not (action == "settings" and (self.typing or self.app.screen is not self))
 
     async def action_settings(self) -> None:
         """Open the Settings dialog."""
@@ -104,14 +110,19 @@ class PlaceScreen(Screen[None]):
         overrides this to ask first."""
         then()
 
-    def _set_width_classes(self) -> None:
-        """The app's width classes (-narrow, -wide) set before the widgets mount, so the
+    def _set_size_classes(self) -> None:
+        """The breakpoint classes (-narrow, -wide…) set before the widgets mount, so the
         first Resize finds them in place instead of restyling every widget of the place."""
-        own = self.HORIZONTAL_BREAKPOINTS
-        breakpoints = (self.app.HORIZONTAL_BREAKPOINTS if own is None else own) or []
-        width = self.app.size.width
-        reached = max(((w, name) for w, name in breakpoints if width >= w), default=None)
-        self.update_classes({name: (w, name) == reached for w, name in breakpoints})
+        app, size = self.app, self.app.size
+        classes: dict[str, bool] = {}
+        for own, default, extent in (
+            (self.HORIZONTAL_BREAKPOINTS, app.HORIZONTAL_BREAKPOINTS, size.width),
+            (self.VERTICAL_BREAKPOINTS, app.VERTICAL_BREAKPOINTS, size.height),
+        ):
+            breakpoints = (default if own is None else own) or []
+            reached = max(((at, name) for at, name in breakpoints if extent >= at), default=None)
+            classes.update({name: (at, name) == reached for at, name in breakpoints})
+        self.update_classes(classes)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         # Textual restyles every widget of a place each time it is shown (twice on its first

@@ -357,7 +357,8 @@ class ProfileFileActions(PlaceScreen):
         else:
             where = f" · {display_path(current.path.parent)}"
         state = ("● unsaved changes", "bold $warning") if self.dirty else ("saved", "$success")
-        head = Content.assemble((current.path.name, "bold"), (where, "$text-muted"), "  ", state)
+        # one line, cut at the end on a narrow terminal: the state comes before the where
+        head = Content.assemble((current.path.name, "bold"), "  ", state, (where, "$text-muted"))
         if head != self._head:  # plain text differs whenever anything shown does
             self._head = head
             self.query_one("#editor-head", Static).update(head)

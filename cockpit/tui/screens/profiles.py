@@ -12,7 +12,8 @@ step.
 
 from __future__ import annotations
 
-from typing import ClassVar
+import asyncio
+from typing import Any, ClassVar
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -38,6 +39,7 @@ from cockpit.profiles.validate import parse_profile
 from cockpit.runs.model_source import model_problems
 from cockpit.tui.places import PLACES
 from cockpit.tui.screens.base import SETTINGS_KEY
+from cockpit.tui.screens.profile_actions import OpenProfile
 from cockpit.tui.screens.profile_watch import ProfileFilesWatch, files_state
 from cockpit.tui.widgets.estimate_pane import EstimatePane
 from cockpit.tui.widgets.profile_form import ProfileForm
@@ -50,11 +52,27 @@ from cockpit.tui.widgets.profile_list import (
 
 ROOMY_WIDTH = 160
 """From this many columns the list stays beside an open profile's form and estimate."""
+MAX_GIB = 10_000
 _PLAN_OPTIONS: list[tuple[str, str]] = [
     ("detected GPU", "detected"),
+    ("type a size…", "custom"),  # second: a long list scrolls, and this must be seen
     *((f"{gib:g} GiB", f"{gib:g}") for gib in PRESET_GIB),
-    ("custom…", "custom"),
 ]
+
+
+def typed_gib(text: str) -> float | str | None:
+    """The card size typed in "plan for": GiB, or what is wrong with it (None: nothing
+    typed yet)."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        gib = float(text.removesuffix("GiB").removesuffix("G").strip())
+    except ValueError:
+        return f"{text!r} is not a number: type the card's GiB, e.g. 11 or 7.5"
+    if not 0 < gib < MAX_GIB:  # nan fails this too
+        return f"{text!r}: type more than 0 and less than {MAX_GIB} GiB"
+    return gib
 
 
 def _leave_bindings() -> list[Binding]:
@@ -71,6 +89,7 @@ class ProfilesScreen(ProfileFilesWatch):
     """Profile list, form and live estimate."""
 
     PLACE = "profiles"
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (32, "-tall")]
     # The footer shows keys that work from where the focus is: in a text field letters type,
     # so the open profile's keys are ctrl chords there (a and u still work out of a field),
     # and the file keys (n, d, x) act on the list.
@@ -101,6 +120,7 @@ class ProfilesScreen(ProfileFilesWatch):
         self.assessment: Assessment | None = None
         """The open profile's latest assessment."""
         self._was_dirty = False
+        self._form_in = asyncio.Event()
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="profiles-plan"):
@@ -114,9 +134,8 @@ class ProfilesScreen(ProfileFilesWatch):
             with Vertical(id="profiles-side"):
                 yield ProfileList(id="profile-list")
                 yield Static(id="profile-info")
-            with Vertical(id="profile-editor"):
+            with Vertical(id="profile-editor"):  # the form joins after the first paint
                 yield Static(id="editor-head")
-                yield ProfileForm(id="profile-form")
             yield EstimatePane(id="estimate-pane")
 
     def on_mount(self) -> None:
@@ -127,6 +146,23 @@ class ProfilesScreen(ProfileFilesWatch):
         self.reload_list()
         self.query_one(ProfileList).focus()
         self.watch_files()
+        self.call_after_refresh(self.run_worker, self._mount_form, name="profile-form")
+
+    async def _mount_form(self) -> None:
+        """The form (hundreds of widgets, hidden until a profile opens) is mounted after
+        the place's first paint, so the list and its estimate show without waiting for it."""
+        await self.query_one("#profile-editor").mount(ProfileForm(id="profile-form"))
+        self._form_in.set()
+
+    def _show_open(self, current: OpenProfile, raw: dict[str, Any]) -> None:
+        if self._form_in.is_set():
+            super()._show_open(current, raw)
+        else:  # opened as the place appeared: once the form is in
+            self.run_worker(self._open_when_form_in(current, raw), name="profile-open")
+
+    async def _open_when_form_in(self, current: OpenProfile, raw: dict[str, Any]) -> None:
+        await self._form_in.wait()
+        super()._show_open(current, raw)
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width >= ROOMY_WIDTH, "-roomy")
@@ -154,24 +190,29 @@ class ProfilesScreen(ProfileFilesWatch):
         if event.value == "custom":
             custom.focus()
             self._custom_typed(custom.value)
-        elif event.value == "detected":
+            return
+        if event.value == "detected":
             self._plan_for(self._detected)
         elif isinstance(event.value, str):
             self._plan_for(preset_card(float(event.value)))
+        self._show_plan_note()  # a typed size's error goes with the typed size
 
     @on(Input.Changed, "#plan-custom")
     def _custom_changed(self, event: Input.Changed) -> None:
         self._custom_typed(event.value)
 
+    @on(Input.Submitted, "#plan-custom")
+    def _custom_submitted(self, event: Input.Submitted) -> None:
+        if isinstance(typed_gib(event.value), float):  # back to what the size is for
+            form = self.query_one(ProfileForm)
+            (form if self.is_open else self.query_one(ProfileList)).focus()
+
     def _custom_typed(self, text: str) -> None:
-        try:
-            gib = float(text)
-        except ValueError:
-            gib = 0.0
-        valid = 0 < gib < 10_000
-        self.query_one("#plan-custom", Input).set_class(not valid and bool(text), "-invalid")
-        if valid:
+        gib = typed_gib(text)
+        self.query_one("#plan-custom", Input).set_class(isinstance(gib, str), "-invalid")
+        if isinstance(gib, float):
             self._plan_for(preset_card(gib))
+        self._show_plan_note(gib if isinstance(gib, str) else None)
 
     def _plan_for(self, card: Card) -> None:
         if card == self.planned:
@@ -182,16 +223,19 @@ class ProfilesScreen(ProfileFilesWatch):
         if self.is_open:
             self.revalidate()
 
-    def _show_plan_note(self) -> None:
-        self.query_one("#plan-note", Static).update(
-            Content.assemble(
+    def _show_plan_note(self, problem: str | None = None) -> None:
+        """The planned card, or why the typed size is not one."""
+        if problem:
+            note = Content.styled(problem, "bold $error")
+        else:
+            note = Content.assemble(
                 (self.planned.label, "bold"),
                 ("   a profile's own [hardware] gpu_memory_gib wins", "$text-muted"),
             )
-        )
+        self.query_one("#plan-note", Static).update(note)
 
     def action_focus_plan(self) -> None:
-        """Move to the "plan for" card picker."""
+        """Move to the "plan for" card picker (detected, a size, or one typed in GiB)."""
         self.query_one("#plan-card", Select).focus()
 
     # -- the list -------------------------------------------------------------------------
@@ -247,7 +291,7 @@ class ProfilesScreen(ProfileFilesWatch):
         if action == "focus_plan":
             return not self.typing
         if action == "settings":
-            return not self.typing and not self.is_open
+            return not self.is_open and super().check_action(action, parameters)
         if action == "leave_place":
             return self.dirty
         if action == "quit_checked":

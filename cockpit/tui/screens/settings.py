@@ -54,21 +54,21 @@ class SettingsScreen(ModalScreen[Settings | None]):
         if s.default_profile and s.default_profile not in profiles:
             profiles.append(s.default_profile)
         with Vertical(id="settings-box"):
-            with Grid(id="settings-grid"):
+            with Grid(id="settings-grid"):  # compact editors: one row each, fits 80x24
                 yield Label("Hardware refresh (s)")
-                yield Input(str(s.refresh_s), id="settings-refresh", type="number")
+                yield Input(str(s.refresh_s), id="settings-refresh", type="number", compact=True)
                 yield Label("Runs folder")
-                yield Input(s.runs_dir, placeholder="(default)", id="settings-runs")
+                yield Input(s.runs_dir, placeholder="(default)", id="settings-runs", compact=True)
                 yield Label("Default profile")
                 yield Select([(p, p) for p in profiles], value=s.default_profile or Select.BLANK,
-                             id="settings-profile", allow_blank=True)  # fmt: skip
+                             id="settings-profile", allow_blank=True, compact=True)  # fmt: skip
                 yield Label("Theme")
                 themes = sorted(self.app.available_themes)
                 yield Select([(t, t) for t in themes], value=self.app.theme,
-                             id="settings-theme", allow_blank=False)  # fmt: skip
+                             id="settings-theme", allow_blank=False, compact=True)  # fmt: skip
                 yield Label("Start in")
                 yield Select([(p.title(), p) for p in PLACES], value=s.start_place,
-                             id="settings-place", allow_blank=False)  # fmt: skip
+                             id="settings-place", allow_blank=False, compact=True)  # fmt: skip
             yield Static(f"ctrl+s save to {settings_path()} · escape cancel", id="settings-hint")
 
     def on_mount(self) -> None:
