@@ -6,6 +6,8 @@ comma-separated options:
 
     steps=N     optimizer steps to train (default 5)
     delay=S     seconds between steps (default 0)
+    gate=N      after step N, wait until RUN_DIR/gate exists (a test looks at a run that is
+                surely running, however busy the machine, then lets it go on)
     then=WHAT   after the steps: finish (default) | crash:SIGNAME | raise | hang | stubborn
     exit0       exit 0 at once, writing nothing (the seeds' "finished in one minute")
     endzero     write start and an end "finished" with steps_done 0
@@ -59,9 +61,14 @@ class _Stop:
         cls.requested = True
 
 
-def _train(writer: EventWriter, first: int, total: int, delay: float) -> int:
+def _train(
+    writer: EventWriter, first: int, total: int, delay: float, gate: tuple[int, Path] | None
+) -> int:
     step = first
     for step in range(first + 1, total + 1):
+        if gate is not None and step == gate[0] + 1:
+            while not gate[1].exists() and not _Stop.requested:
+                time.sleep(0.02)
         if delay:
             time.sleep(delay)
         loss = 3.0 / step
@@ -135,7 +142,8 @@ def main(argv: list[str]) -> int:
         if "endzero" in options:
             writer.write("end", status="finished", steps_done=0, adapter_path=None)
             return 0
-        step = _train(writer, first, total, float(options.get("delay", "0")))
+        gate = (int(options["gate"]), run_dir / "gate") if "gate" in options else None
+        step = _train(writer, first, total, float(options.get("delay", "0")), gate)
         if _Stop.requested:
             return _after("hang", writer, run_dir, step)
         return _after(options.get("then", "finish"), writer, run_dir, step)

@@ -93,14 +93,16 @@ async def open_runs(pilot: Pilot) -> None:
 
 
 async def test_start_watch_finish_notifies_and_keeps_the_chart(runs_env, monkeypatch):
-    monkeypatch.setenv("FAKE_ENGINE", "steps=12,delay=0.1")
+    monkeypatch.setenv("FAKE_ENGINE", "steps=12,gate=6")  # waits at step 6 for the test
     app = make_app(start_place="runs")
     async with app.run_test(size=(100, 34)) as pilot:
         seen = Recorder(app)
         await open_runs(pilot)
         await pilot.press("s")
-        await wait_for(pilot, lambda: "running" in head(app) and 0 < shown_step(app) < 12)
-        assert re.search(r"running +\d+/12 +tiny-demo-cpu", screen_text(app))  # the list
+        await wait_for(pilot, lambda: "running" in head(app) and shown_step(app) == 6)
+        assert re.search(r"running +6/12 +tiny-demo-cpu", screen_text(app))  # the list
+        (run,) = list_runs(runs_env)
+        (run.run_dir / "gate").touch()
         await wait_for(pilot, lambda: "finished" in head(app))
         await wait_for(pilot, lambda: seen.titled("Run finished"))
         text = screen_text(app)
