@@ -191,5 +191,9 @@ def held_bytes(setup: ActivationSetup, mode: str) -> float:
     """Per-token bytes checkpointing keeps between forward and backward (all layers)."""
     per_layer = setup.act_bytes * setup.spec.hidden_size
     if mode == "unsloth":
-        return 2 * per_layer  # inputs live in host RAM; one or two are in flight
+        # unsloth_zoo gradient_checkpointing.UnslothCheckpointFunction: layer inputs go to
+        # pinned host buffers; on the GPU stay GPU_BUFFER (the one being brought back) and
+        # the last layer's input, which is not offloaded (LAST_GC_INDEX); the second
+        # buffer for double buffering is freed when free memory is short
+        return 2 * per_layer
     return setup.spec.num_layers * per_layer
