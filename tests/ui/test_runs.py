@@ -187,7 +187,7 @@ async def test_force_asks_before_starting_a_profile_that_wont_fit(runs_env):
     app = make_app(start_place="runs")  # the simulated 4 GiB card
     async with app.run_test(size=(120, 40)) as pilot:
         await open_runs(pilot)
-        await _highlight_profile(pilot, "qwen2.5-0.5b-grpo-toy")
+        await _highlight_profile(pilot, "qwen2.5-coder-1.5b-qlora-sft")
         assert "won't fit" in screen_text(app)
         await pilot.press("f")
         await pilot.pause()
@@ -196,7 +196,7 @@ async def test_force_asks_before_starting_a_profile_that_wont_fit(runs_env):
         await pilot.pause()
         assert not runs_root().exists()
         await pilot.press("f", "y")
-        await wait_for(pilot, lambda: "qwen2.5-0.5b-grpo-toy" in head(app))
+        await wait_for(pilot, lambda: "qwen2.5-coder-1.5b-qlora-sft" in head(app))
 
 
 async def test_stop_asks_then_stops_and_resume_runs_again(runs_env, monkeypatch):
