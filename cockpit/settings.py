@@ -29,7 +29,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 SETTINGS_FILE = "settings.toml"
-PLACES = ("hardware", "doctor", "profiles", "runs", "logs")
+PLACES = ("hardware", "doctor", "profiles", "runs", "logs", "data")
 REFRESH_RANGE = (0.2, 60.0)
 
 _HEADER = """\

@@ -42,21 +42,23 @@ def size_text(size: int | None) -> str:
 def facts(report: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, value) lines about the file and what training gets from it."""
     mapping = report.get("mapping") or {}
-    kind = report.get("file_kind") or "?"
+    read = (
+        f"{report.get('rows', 0)} rows · {size_text(report.get('size_bytes'))} · "
+        f"{report.get('encoding') or 'n/a'} · {report.get('file_kind') or '?'}"
+    )
+    used = ", ".join(f"{c} → {r}" for c, r in mapping.items())
+    unused = [c for c in report.get("columns") or [] if c not in mapping]
+    if unused:
+        used += ("; " if used else "") + "not used: " + ", ".join(unused)
     rows = [
         ("file", shown(report.get("source", ""))),
-        (
-            "read",
-            f"{report.get('rows', 0)} rows · {size_text(report.get('size_bytes'))} · "
-            f"{report.get('encoding') or 'n/a'} · {kind}",
-        ),
+        ("read", read),
         (
             "format",
             f"{report.get('format') or 'unknown'} — "
             f"{shown(report.get('format_reason') or 'not detected')}",
         ),
-        ("columns", shown(", ".join(report.get("columns") or []) or "none")),
-        ("mapping", shown(", ".join(f"{c} → {r}" for c, r in mapping.items()) or "none")),
+        ("columns", shown(used or "none")),
     ]
     return rows + _training_facts(report)
 

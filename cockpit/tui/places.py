@@ -1,4 +1,4 @@
-"""The five places of cockpit: their keys, mode names and titles, in one table.
+"""The six places of cockpit: their keys, mode names and titles, in one table.
 
 The app builds its modes, bindings and palette commands from this table and the top bar
 draws it, so a place is added or renamed in exactly one spot.
@@ -60,6 +60,13 @@ PLACES: tuple[Place, ...] = (
         "Logs",
         "Tail logs with known errors explained",
         "cockpit.tui.screens.logs:LogsScreen",
+    ),
+    Place(
+        "6",
+        "data",
+        "Data",
+        "A profile's data as the trainer sees it: token lengths, findings, preview",
+        "cockpit.tui.screens.data:DataScreen",
     ),
 )
 
