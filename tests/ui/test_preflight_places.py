@@ -64,7 +64,7 @@ async def test_runs_refusal_of_a_profile_that_wont_fit_names_the_key_f(runs_env)
     async with app.run_test(size=(120, 40)) as pilot:
         seen = Recorder(app)
         await open_runs(pilot)
-        await _highlight_profile(pilot, "qwen2.5-0.5b-grpo-toy")
+        await _highlight_profile(pilot, "qwen2.5-coder-1.5b-qlora-sft")
         assert "won't fit" in _verdict(app) and "--force" not in _verdict(app)
         await pilot.press("s")
         await wait_for(pilot, lambda: seen.titled("Refused to start"))
