@@ -45,34 +45,34 @@ def test_read_a_failed_runs_log_then_follow_a_growing_file(failed_run, tmp_path)
     try:
         term.wait_for("tiny-demo-cpu", timeout=30)
         term.send("Down")  # from the launch entry to the run
-        term.wait_for("Read log", timeout=10)
+        term.wait_for("Read log")
         screen = term.press("l")
-        screen = term.wait_for("2 findings (2 errors)", "Line 40", timeout=10)
+        screen = term.wait_for("2 findings (2 errors)", "Line 40")
         assert "CUDA out of memory" in screen and "(cuda_oom)" in screen  # opened at the cause
         assert "gradient_accumulation_steps" in screen  # its fix, beside the log
 
         term.send("[")  # back to the first finding
-        screen = term.wait_for("Line 7", "(tokenizer_pad_token_missing)", timeout=10)
+        screen = term.wait_for("Line 7", "(tokenizer_pad_token_missing)")
         assert "pad_token = tokenizer.eos_token" in screen  # that cause's own fix
         term.send("]")
-        term.wait_for("Line 40", timeout=10)
+        term.wait_for("Line 40")
 
         screen = term.press("g")  # top of the log: the command line with the token
-        term.wait_for("--hub-token hf_…(redacted)", timeout=10)
+        term.wait_for("--hub-token hf_…(redacted)")
         assert PLANTED_TOKEN not in term.screen()
 
         growing = tmp_path / "growing.log"
         growing.write_text("epoch 1 started\n", encoding="utf-8")
         term.send("o")
-        term.wait_for("Open log", timeout=10)
+        term.wait_for("Open log")
         term.type_into_prompt(str(growing), "runs/…/output.log")
         term.send("Enter")
-        term.wait_for("growing.log", "epoch 1 started", "no known problems", timeout=10)
+        term.wait_for("growing.log", "epoch 1 started", "no known problems")
         term.send("f")
-        term.wait_for("FOLLOW", timeout=10)
+        term.wait_for("FOLLOW")
         with open(growing, "a", encoding="utf-8") as out:
             out.write("step 2 loss 1.9\nRuntimeError: CUDA error: out of memory\n")
-        screen = term.wait_for("step 2 loss 1.9", "1 finding (1 error)", timeout=10)
+        screen = term.wait_for("step 2 loss 1.9", "1 finding (1 error)")
         assert "CUDA error: out of memory" in screen
     finally:
         term.close()

@@ -87,7 +87,7 @@ def test_launch_quit_reattach_stop_resume(scratch):
         first = _step(term.wait_until(lambda s: _step(s) >= 1, timeout=120, what="step 1"))
         term.wait_until(lambda s: _step(s) > first, timeout=60, what="the step counter moving")
         term.send("q")
-        term.wait_for("[exited", timeout=15)
+        term.wait_for("[exited")
     finally:
         term.close()
     before = first + 1

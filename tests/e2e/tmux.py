@@ -61,9 +61,12 @@ class Tmux:
         return out.stdout
 
     def wait_until(
-        self, predicate: Callable[[str], bool], timeout: float = 15.0, what: str = "condition"
+        self, predicate: Callable[[str], bool], timeout: float = 30.0, what: str = "condition"
     ) -> str:
-        """Poll the screen until `predicate(screen)` holds; raise with the screen if not."""
+        """Poll the screen until `predicate(screen)` holds; raise with the screen if not.
+
+        Deadlines here are generous on purpose: they only end a test that has already
+        failed, and on a busy 2-core machine (load 10) a place's first visit took over 5 s."""
         deadline = time.monotonic() + timeout
         screen = ""
         while time.monotonic() < deadline:
@@ -73,7 +76,7 @@ class Tmux:
             time.sleep(0.05)
         raise TmuxTimeout(f"timed out waiting for {what}; screen was:\n{screen}")
 
-    def press(self, key: str, timeout: float = 5.0) -> str:
+    def press(self, key: str, timeout: float = 30.0) -> str:
         """Send one key and wait until the screen (colours included) reacts to it."""
         before = self.screen(styled=True)
         self.send(key)
@@ -102,7 +105,7 @@ class Tmux:
             return
         raise TmuxTimeout(f"the input never emptied; screen was:\n{self.screen()}")
 
-    def wait_for(self, *texts: str, timeout: float = 15.0) -> str:
+    def wait_for(self, *texts: str, timeout: float = 30.0) -> str:
         return self.wait_until(lambda s: all(t in s for t in texts), timeout, f"{texts!r}")
 
     def close(self) -> None:
