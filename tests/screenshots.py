@@ -7,7 +7,8 @@ Hardware uses the simulated GPUs on fixture host data (deterministic); Profiles 
 70 of 120 whose engine is a stand-in process. The Doctor runs the
 real doctor against a scratch virtualenv holding a deliberately broken stack (an Unsloth
 whose declared pins the installed transformers does not meet, no torch), so the picture
-shows real findings with their fixes.
+shows real findings with their fixes. Data runs the real data check on a file with rows
+cut at the limit and previews one of them.
 """
 
 from __future__ import annotations
@@ -100,6 +101,29 @@ async def _open_settings(pilot: Pilot) -> None:
     await pilot.press("comma")
 
 
+def _data_app(scratch: Path) -> CockpitApp:
+    """The Data place on a prompt/completion file with rows cut at max_seq_length = 64,
+    checked by the real engine with the tiny demo model's tokenizer."""
+    from dataclasses import replace
+
+    from tests.datacheck_fixtures import write_broken_case
+
+    write_broken_case(scratch / "config" / "profiles")
+    app = make_app(start_place="data")
+    app.settings = replace(app.settings, default_profile="broken")
+    return app
+
+
+async def _data_truncated_row(pilot: Pilot) -> None:
+    from tests.datacheck_fixtures import LONG_LINE
+    from tests.ui.test_data import _select
+
+    await _select(pilot, "data_truncated")
+    await pilot.press("g", *str(LONG_LINE), "enter")
+    await _settle(pilot)
+    pilot.app.screen.query_one("#data-main").scroll_home(animate=False)
+
+
 async def _all(scratch: Path) -> None:
     os.environ[CONFIG_DIR_ENV] = str(scratch / "config")  # shipped profiles only
     os.environ[RUNS_DIR_ENV] = str(scratch / "runs")  # only the fixture run
@@ -113,6 +137,7 @@ async def _all(scratch: Path) -> None:
         (lambda: _logs_app(scratch), "logs", (120, 36), _next_finding),
         (lambda: make_app(seed_history_s=59), "help", (100, 30), _press_help),
         (lambda: make_app(seed_history_s=59), "settings", (100, 30), _open_settings),
+        (lambda: _data_app(scratch), "data", (120, 40), _data_truncated_row),  # adds a profile
     ]
     for factory, name, size, prepare in shots:
         await _shoot(factory(), name, size, prepare)

@@ -247,7 +247,8 @@ class DataScreen(PlaceScreen):
         shown = list((self.report or {}).get("preview") or [])
         asked = [i for i in report.get("preview") or [] if i.get("line") == line]
         shown = [i for i in shown if i.get("line") != line] + asked
-        self._status(Content.styled(f"line {line} previewed below", "$text-muted"))
+        said = Content.styled(f"  · line {line} previewed below", "$text-muted")
+        self._status(Content.assemble(verdict(self.report or {}), said))
         self._show_preview(shown)
         preview = self.query_one(DataPreview)
         self.call_after_refresh(
