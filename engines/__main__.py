@@ -23,6 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--rows", type=_line_numbers, default=(), metavar="N,M", help="file lines to preview"
     )
     check.add_argument("--limit", type=int, default=3, metavar="K", help="first rows previewed")
+    check.add_argument(
+        "--quick", action="store_true", help="only what needs no tokenizer (pre-flight)"
+    )
     probe = sub.add_parser("probe", help="measure K real training steps' memory on CUDA")
     probe.add_argument("profile", metavar="PROFILE_PATH", help="profile TOML file")
     probe.add_argument("--steps", type=int, default=3, metavar="K", help="optimizer steps")
@@ -46,7 +49,7 @@ def _line_numbers(text: str) -> tuple[int, ...]:
 def _data(args: argparse.Namespace) -> int:
     from engines.datacheck import main as data_main
 
-    return data_main(args.profile, args.json, args.rows, max(0, args.limit))
+    return data_main(args.profile, args.json, args.rows, max(0, args.limit), args.quick)
 
 
 def _trace(args: argparse.Namespace) -> int:

@@ -47,6 +47,10 @@ data_duplicates (warning), data_truncated (warning), data_no_trainable_tokens (e
 over 5 % of rows, else warning), data_chat_template_missing, data_bad_roles,
 data_too_few_rows, grpo_missing_column, grpo_prompt_too_long (warning).
 
+`--quick` reports only what needs no tokenizer (reading, mapping, format, the findings
+about lines, fields, roles, rows and reward columns; `tokenizer` and the token figures are
+null) without importing transformers: pre-flight runs it before every start.
+
 Progress goes to stderr as `progress 0.42` lines. Exit status: 0 no error finding, 1 error
 findings, 2 the check could not run (unreadable profile, bad arguments).
 """
@@ -76,6 +80,9 @@ class Options:
     progress: Callable[[float], None] | None = None
     tokenizer: Any = None
     """A tokenizer to use instead of loading the model's (tests, benchmarks)."""
+    quick: bool = False
+    """Only what needs no tokenizer (transformers is never imported): what pre-flight
+    runs before every start, in a fraction of a second."""
 
 
 @dataclass
@@ -113,7 +120,7 @@ def run_check(
     """The data check's report (see the module docstring) for a profile."""
     state = _State(profile, options or Options(), _blank_report(profile), folders=tuple(folders))
     try:
-        if _read(state) and _shape(state):
+        if _read(state) and _shape(state) and not state.options.quick:
             from engines.datacheck_tokens import measure_report
 
             measure_report(state)
@@ -217,10 +224,9 @@ def _malformed(table: Any) -> Finding | None:
         return None
     lines = [line for line, _ in table.malformed]
     first = "; ".join(f"line {n}: {why}" for n, why in table.malformed[:3])
-    detail = (
-        f"{table.malformed_count} line{'s' * (table.malformed_count != 1)} do not parse as "
-        f"{table.kind.upper()} ({first}); training stops at the first"
-    )
+    count = table.malformed_count
+    lines_do = "1 line does" if count == 1 else f"{count} lines do"
+    detail = f"{lines_do} not parse as {table.kind.upper()} ({first}); training stops at the first"
     fix = "fix or delete these lines (each JSONL line must be one whole JSON object)"
     item = finding("data_malformed_line", "error", lines, detail, fix)
     item.count = table.malformed_count
@@ -312,7 +318,9 @@ def _structure(state: _State, columns: Sequence[str]) -> None:
         state.add(data_findings.bad_roles(rows, lines, state.grpo))
 
 
-def main(profile_path: str, as_json: bool, lines: Sequence[int], limit: int) -> int:
+def main(
+    profile_path: str, as_json: bool, lines: Sequence[int], limit: int, quick: bool = False
+) -> int:
     """The command: print the report (JSON or text); the exit status of the module doc."""
     import json
 
@@ -326,7 +334,7 @@ def main(profile_path: str, as_json: bool, lines: Sequence[int], limit: int) -> 
     # the check never downloads: models and datasets come from local files and caches
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-    options = Options(lines=lines, limit=limit, progress=_Progress())
+    options = Options(lines=lines, limit=limit, progress=_Progress(), quick=quick)
     report = run_check(profile, (Path(profile_path).resolve().parent,), options)
     if as_json:
         print(json.dumps(report, ensure_ascii=False))

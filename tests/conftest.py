@@ -45,6 +45,19 @@ def _no_hub_probe(monkeypatch) -> None:
     monkeypatch.setenv("COCKPIT_HUB_PROBE", "0")
 
 
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cockpit-cache")
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(monkeypatch, _session_cache) -> None:
+    """Data-check reports (cockpit/runs/datacheck.py) are cached in this session's own
+    folder, never in the user's: shared by the tests of one worker, as by one user's
+    starts."""
+    monkeypatch.setenv("COCKPIT_CACHE_DIR", str(_session_cache))
+
+
 @pytest.fixture
 def need_tmux() -> None:
     """Fail in CI, skip locally, when tmux is not installed."""

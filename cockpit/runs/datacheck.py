@@ -30,8 +30,8 @@ import platformdirs
 
 from cockpit.atomic import write_atomic
 from cockpit.profiles.store import load_profile_file, resolve_data_path
-from cockpit.runs.preflight import _interpreter
-from cockpit.runs.supervisor import engines_search_path
+from cockpit.runs.engine_env import engines_search_path
+from cockpit.runs.interpreter import training_interpreter
 
 DEFAULT_TIMEOUT_S = 600.0
 CACHE_ENV = "COCKPIT_CACHE_DIR"
@@ -54,8 +54,15 @@ def run_data_check(
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
+    quick: bool = False,
+    source: Path | str | None = None,
 ) -> tuple[Report | None, str | None]:
     """(the engine's report, None), or (None, why the check could not run).
+
+    `source`: the profile's data as the caller resolved it (saves reading the profile
+    again). `quick`: only what needs no tokenizer (the engine never imports transformers), as
+    pre-flight asks before every start; a full report cached for the same data is given
+    instead when there is one.
 
     `python` None means the profile's training interpreter (`[env] python`, else cockpit's
     own); `rows` are file lines to preview besides the first `limit` rows. `cancelled` is
@@ -67,8 +74,11 @@ def run_data_check(
         python, problem = profile_interpreter(path)
         if problem:
             return None, problem
-    key = cache_key(path, python, rows, limit)
+    key = cache_key(path, python, rows, limit, source=source)
     cached = _cached(key) if key else None
+    if cached is None and quick:
+        key = cache_key(path, python, rows, limit, quick=True, source=source)
+        cached = _cached(key) if key else None
     if cached is not None:
         if progress is not None:
             progress(1.0)
@@ -76,8 +86,11 @@ def run_data_check(
     argv = [python, "-m", "engines", "data", str(path), "--json", "--limit", str(limit)]
     if rows:
         argv += ["--rows", ",".join(str(r) for r in rows)]
+    if quick:
+        argv.append("--quick")
     report, error = _run(argv, progress, cancelled, timeout)
-    if report is not None and key and not (report.get("tokenizer") or {}).get("offline"):
+    tokenizer = report.get("tokenizer") if report is not None else None
+    if report is not None and key and (quick or not (tokenizer or {}).get("offline")):
         _store(key, report)
     return report, error
 
@@ -87,7 +100,7 @@ def profile_interpreter(path: Path) -> tuple[str, str | None]:
     loaded = load_profile_file(path)
     if loaded.profile is None:
         return sys.executable, None  # the engine says what is wrong with the file
-    python, refusals = _interpreter(loaded.profile)
+    python, refusals = training_interpreter(loaded.profile)
     if refusals:
         return python, f"{refusals[0].message}; fix: {refusals[0].fix}"
     return python, None
@@ -96,16 +109,27 @@ def profile_interpreter(path: Path) -> tuple[str, str | None]:
 # -- the cache --------------------------------------------------------------------------
 
 
-def cache_key(path: Path, python: str, rows: Sequence[int], limit: int) -> str | None:
-    """A hash of what the report depends on; None when the profile cannot be read."""
-    digest = hashlib.sha256(f"schema 1\0{python}\0{list(rows)}\0{limit}\0".encode())
+def cache_key(
+    path: Path,
+    python: str,
+    rows: Sequence[int],
+    limit: int,
+    *,
+    quick: bool = False,
+    source: Path | str | None = None,
+) -> str | None:
+    """A hash of what the report depends on; None when the profile cannot be read.
+    `source`: the profile's data, when the caller has resolved it already (pre-flight)."""
+    kind = "quick" if quick else "full"
+    digest = hashlib.sha256(f"schema 1\0{kind}\0{python}\0{list(rows)}\0{limit}\0".encode())
     try:
         digest.update(path.read_bytes())
     except OSError:
         return None
-    loaded = load_profile_file(path)
-    if loaded.profile is not None:
-        source = resolve_data_path(loaded.profile, path)
+    if source is None:
+        loaded = load_profile_file(path)
+        source = None if loaded.profile is None else resolve_data_path(loaded.profile, path)
+    if source is not None:
         digest.update(f"\0{source}\0".encode())
         if isinstance(source, Path) and not _hash_file(digest, source):
             return None

@@ -19,6 +19,7 @@ from typing import Literal
 from cockpit.hardware.snapshot import GpuTraits
 from cockpit.runs.model_source import Probe
 from cockpit.runs.preflight import Preflight, preflight
+from cockpit.runs.refusal import FORCIBLE
 from cockpit.runs.stack_check import (
     STACK_TIMEOUT_S,
     TRAIN_MODULES,
@@ -63,9 +64,10 @@ class LaunchCheck:
 
     @property
     def forcible(self) -> bool:
-        """True when the only refusal is "won't fit": `f` may start it anyway."""
+        """True when every refusal is one force overrides ("won't fit", the data's
+        findings): `f` may start it anyway."""
         refusals = self.preflight.refusals
-        return bool(refusals) and all(r.kind == "vram" for r in refusals)
+        return bool(refusals) and all(r.kind in FORCIBLE for r in refusals)
 
     @property
     def twin(self) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,11 +30,15 @@ from cockpit.profiles.store import (
     resolve_data_path,
 )
 from cockpit.runs import stack_check
+from cockpit.runs.data_preflight import DataCheck, data_check_findings, default_data_check
+from cockpit.runs.engine_env import ENGINE_MODULE_ENV
 from cockpit.runs.fallbacks import fallback_warnings
+from cockpit.runs.interpreter import training_interpreter
 from cockpit.runs.model_source import Probe, check_model, default_probe
 from cockpit.runs.preventable import known_causes
 from cockpit.runs.refusal import FORCE, Refusal, from_problem
 from cockpit.runs.stack_check import TrainingStack
+from cockpit.runs.vllm_check import vllm_warning
 from engines.profile_schema import Profile
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_WONT_FIT", "Preflight", "PreflightError", "Refusal"]
@@ -100,13 +103,16 @@ def preflight(
     gpus: Sequence[GpuTraits] | None = None,
     hub_probe: Probe | Literal["auto"] | None = "auto",
     stack_probe: Callable[[str], TrainingStack] | Literal["auto"] | None = "auto",
+    data_check: DataCheck | Literal["auto"] | None = "auto",
 ) -> Preflight:
     """Check a profile (a file, or one already loaded) before spawning.
 
     The GPUs: `gpus` (their memory, compute capability and driver), else `gpu_sizes_gib`
     (memory only), else detected (NVML). `hub_probe` asks the hub about a model that is not
     in the cache ("auto": `model_source.default_probe()`, None: never); `stack_probe` reads
-    the training interpreter's stack ("auto": `stack_check.training_stack`, None: not checked).
+    the training interpreter's stack ("auto": `stack_check.training_stack`, None: not checked);
+    `data_check` runs the engine's data check ("auto": the quick one unless
+    COCKPIT_DATA_PREFLIGHT=0, None: not run).
     """
     loaded = loaded_profile(source)
     path = loaded.path
@@ -122,7 +128,7 @@ def preflight(
     model_refusals, model_notes = check_model(profile.model.name_or_path, probe)
     refusals += model_refusals
     notes += model_notes
-    python, env_refusals = _interpreter(profile)
+    python, env_refusals = training_interpreter(profile)
     stack = _stack(python, stack_probe) if not env_refusals else None
     env_refusals += _stack_refusals(profile, stack)
     if stack is not None and stack.error:
@@ -133,6 +139,14 @@ def preflight(
     trained_by = None if env_refusals else python
     known, warnings = known_causes(profile, data, cards, processes, trained_by)
     warnings += fallback_warnings(profile, cards, stack)
+    check = default_data_check() if data_check == "auto" else data_check
+    if isinstance(data, Path) and not refusals and check is not None:
+        data_found, data_warned, data_notes = data_check_findings(path, python, data, check, force)
+        refusals += data_found
+        warnings += data_warned
+        notes += data_notes
+    vllm = vllm_warning(profile, python) if trained_by else None
+    refusals += [vllm] if vllm is not None else []  # the engine would stop at its start
     notes += [w.as_warning() for w in warnings]
     verdict, vram = _vram(profile, sizes, force, notes)
     return Preflight(
@@ -212,30 +226,10 @@ def _is_empty(path: Path) -> bool:
     return not lines
 
 
-def _interpreter(profile: Profile) -> tuple[str, list[Refusal]]:
-    wanted = profile.env.python.strip()
-    if not wanted:
-        return sys.executable, []
-    found = shutil.which(os.path.expanduser(wanted))
-    if found:
-        return found, []
-    return wanted, [
-        Refusal(
-            "env.python",
-            f"no interpreter {wanted}",
-            "set env.python to the training environment's python (e.g. "
-            "~/venvs/train/bin/python), or leave it empty to use cockpit's own",
-            "env",
-        )
-    ]
-
-
 def _stack(
     python: str, probe: Callable[[str], TrainingStack] | Literal["auto"] | None
 ) -> TrainingStack | None:
     """The interpreter's stack, unless not asked for or a test engine stands in."""
-    from cockpit.runs.supervisor import ENGINE_MODULE_ENV  # lazy: supervisor imports us
-
     if probe is None or os.environ.get(ENGINE_MODULE_ENV, "engines") != "engines":
         return None
     return (stack_check.training_stack if probe == "auto" else probe)(python)

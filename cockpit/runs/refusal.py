@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from cockpit.profiles.validate import MISSING, Problem, show_value
 
+FORCIBLE = ("vram", "datacheck")
+"""Kinds of refusal that force overrides: a guess (the estimate) or the data's findings."""
 FORCE = "--force"
 """How a fix names "start anyway" in the CLI; the Runs place shows its key instead (`shown`)."""
 
@@ -23,7 +25,7 @@ class Refusal:
     message: str
     fix: str
     kind: str = "profile"
-    """"profile", "data", "model", "env", "hardware" or "vram"."""
+    """"profile", "data", "datacheck", "model", "env", "hardware" or "vram"."""
     catalog_id: str | None = None
     """The known cause (cockpit/knowledge/catalog.toml) the run would fail with: `cockpit
     explain` on its log would name the same id and fix."""
@@ -43,7 +45,7 @@ class Refusal:
 
     def fix_for(self, force_key: str = FORCE) -> str:
         """The fix, naming "start anyway" as this face does: `--force` (CLI), `f` (Runs)."""
-        return self.fix.replace(FORCE, force_key) if self.kind == "vram" else self.fix
+        return self.fix.replace(FORCE, force_key) if self.kind in FORCIBLE else self.fix
 
     def shown(self, force_key: str = FORCE) -> str:
         """Key, message, fix and known cause as indented lines."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
-import shutil
 import signal
 import socket
 import subprocess
@@ -33,6 +32,7 @@ import cockpit
 from cockpit.hardware.snapshot import GpuTraits
 from cockpit.redact import redact, redact_args
 from cockpit.runs import procs
+from cockpit.runs.engine_env import ENGINE_MODULE_ENV, engines_search_path
 from cockpit.runs.preflight import Preflight, PreflightError, preflight
 from cockpit.runs.runjson import RunMetaError, read_meta, update_meta
 from cockpit.runs.status import RunSummary
@@ -46,9 +46,7 @@ from cockpit.runs.store import (
     pid_alive,
     summarize_dir,
 )
-from engines import protocol
 
-ENGINE_MODULE_ENV = "COCKPIT_ENGINE_MODULE"
 GRACE_S = 60.0
 """How long `stop_run` waits for the engine to checkpoint and end after SIGINT."""
 TERM_S = 10.0
@@ -90,17 +88,6 @@ def command_text(command: Sequence[str]) -> str:
     """A command line to show and copy, secrets redacted."""
     joined = subprocess.list2cmdline(command) if os.name == "nt" else shlex.join(command)
     return redact(joined)
-
-
-def engines_search_path(run_dir: Path) -> Path:
-    """The folder to put on the engine's PYTHONPATH so that `import engines` works."""
-    package = Path(protocol.__file__).resolve().parent
-    if package.parent.name not in ("site-packages", "dist-packages"):
-        return package.parent
-    staged = run_dir / ".engines"
-    shutil.rmtree(staged, ignore_errors=True)
-    shutil.copytree(package, staged / "engines", ignore=shutil.ignore_patterns("__pycache__"))
-    return staged
 
 
 def _prepend_path(first: Path, existing: str | None) -> str:

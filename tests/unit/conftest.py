@@ -29,6 +29,14 @@ def _argv(_popen: subprocess.Popen, args: Any, *_rest: Any) -> str:
 
 
 @pytest.fixture(autouse=True)
+def _no_data_preflight(request: pytest.FixtureRequest, monkeypatch) -> None:
+    """Pre-flight's data check starts the engine (cockpit/runs/data_preflight.py): off in
+    the unit tier unless the test is marked slow."""
+    if request.node.get_closest_marker("slow") is None:
+        monkeypatch.setenv("COCKPIT_DATA_PREFLIGHT", "0")
+
+
+@pytest.fixture(autouse=True)
 def _spawning_is_slow(request: pytest.FixtureRequest, monkeypatch) -> Iterator[None]:
     """Fail a unit test without the ``slow`` marker that started a process."""
     if request.node.get_closest_marker("slow") is not None:

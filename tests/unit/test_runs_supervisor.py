@@ -226,14 +226,14 @@ def test_an_installed_engines_package_is_staged_alone(tmp_path, monkeypatch):
     """From a site-packages, only `engines` goes on the engine's path, not cockpit's deps."""
     from types import SimpleNamespace
 
-    from cockpit.runs import supervisor
+    from cockpit.runs import engine_env, supervisor
 
     site = tmp_path / "lib" / "site-packages"
     (site / "engines").mkdir(parents=True)
     (site / "engines" / "protocol.py").write_text("# protocol\n")
     (site / "textual").mkdir()
     fake = SimpleNamespace(__file__=str(site / "engines" / "protocol.py"))
-    monkeypatch.setattr(supervisor, "protocol", fake)
+    monkeypatch.setattr(engine_env, "protocol", fake)
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     staged = supervisor.engines_search_path(run_dir)
