@@ -65,6 +65,13 @@ def _wrong_python_profile(home: Path) -> Path:
     return path
 
 
+def _cursor_in_gib_field(term: Tmux) -> bool:
+    """The cursor sits on the first letter of the placeholder "GiB, e.g. 11", so its
+    text is split by a style change there."""
+    styled = term.screen(styled=True)
+    return "iB, e.g. 11" in styled and "GiB, e.g. 11" not in styled
+
+
 def test_first_five_minutes(fresh_install, tmp_path):
     checkout, install_s = fresh_install
     bin_dir = checkout / ".venv" / "bin"
@@ -88,17 +95,19 @@ def test_first_five_minutes(fresh_install, tmp_path):
 
         term.press("3")  # the shipped profiles; no card here, so plan for a 4 GiB one
         term.wait_for("tiny-demo-cpu", "no GPU detected: pick a card size", timeout=30)
-        term.press("BTab")  # from the list to "Plan for"
+        term.press("p")  # "Plan for"
         term.press("Enter")
-        term.press("Down")  # "4 GiB", the first size
+        term.press("Down")  # "type a size…", under "detected GPU"
         term.press("Enter")
-        term.wait_for("4 GiB", "fits", timeout=30)
-        term.press("Tab")
+        # the cursor on the placeholder's first letter: the GiB field has the focus
+        term.wait_until(lambda _: _cursor_in_gib_field(term), what="the cursor in the GiB field")
+        term.send("4", "Enter")  # typed in GiB; enter goes back to the list
+        term.wait_for("a 4 GiB card", "fits", timeout=30)
         term.send("Home", "Enter")
-        screen = term.wait_for("tiny-demo-cpu.toml", timeout=30)
+        screen = term.wait_for("tiny-demo-cpu.toml  saved", timeout=30)  # the editor's head
         assert re.search(r"FITS", screen, re.IGNORECASE), screen
-        term.send("Escape")  # leave the field…
-        term.wait_for("u Revert", timeout=10)
+        term.send("Escape")  # leave the field (the footer offers letter keys again)…
+        term.wait_for("p Plan for", timeout=10)
         term.send("Escape")  # …and the form: digits switch places again
         term.wait_for("⏎ Open", timeout=10)
 

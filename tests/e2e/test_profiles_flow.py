@@ -14,7 +14,7 @@ from tests.e2e.tmux import Tmux
 from tests.system_tools import need_tmux
 
 COCKPIT = str(Path(sys.executable).parent / "cockpit")
-TABS_TO_BATCH_SIZE = 17  # name → description → engine → [model] 6 → [lora] 5 → [data] 3
+TABS_TO_BATCH_SIZE = 18  # name → description → engine → [model] 6 → [lora] 5 → [data] 4
 
 pytestmark = pytest.mark.e2e
 
