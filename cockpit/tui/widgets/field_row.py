@@ -73,6 +73,7 @@ class FieldRow(Vertical):
         spec = self.spec
         if spec.kind == "choice":
             options = [(choice, choice) for choice in spec.choices]
+            self._shown = spec.choices[0]  # what it selects on mounting (and says Changed)
             return Select(options, allow_blank=False, compact=True, id=spec.widget_id)
         if spec.kind == "flag":
             return Switch(value=bool(spec.default), animate=False, id=spec.widget_id)
