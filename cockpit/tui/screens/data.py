@@ -241,6 +241,7 @@ class DataScreen(PlaceScreen):
         table.show(report.get("findings") or [])
         self.query_one(DataFindingDetail).show(table.selected)
         self._show_preview(report.get("preview") or [])
+        self.query_one("#data-main", VerticalScroll).scroll_home(animate=False)  # a new report
 
     def _show_row(self, report: Mapping[str, Any], line: int) -> None:
         """Add the asked-for row to the preview (the rest of the report stays)."""
