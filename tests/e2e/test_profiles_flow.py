@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cockpit.profiles.store import CONFIG_DIR_ENV, list_profiles, load_profile_file
-from tests.e2e.tmux import Tmux
+from tests.e2e.tmux import Tmux, TmuxTimeout
 from tests.system_tools import need_tmux
 
 COCKPIT = str(Path(sys.executable).parent / "cockpit")
@@ -34,6 +34,17 @@ def _open(term: Tmux, name: str) -> None:
     term.wait_for(f"{name}.toml")
 
 
+def _back_to_list(term: Tmux, name: str) -> None:
+    for _ in range(3):
+        term.send("Escape")
+        try:
+            term.wait_for(name, "user", "⏎ Open", timeout=5)
+            return
+        except TmuxTimeout:
+            continue  # the Escape went to the field (or a dialog closing): once more
+    term.wait_for(name, "user", "⏎ Open")
+
+
 def test_edit_apply_save_reopen(tmp_path, monkeypatch):
     need_tmux()
     config = tmp_path / "config"
@@ -50,15 +61,14 @@ def test_edit_apply_save_reopen(tmp_path, monkeypatch):
         term.send("C-a")
         term.send("C-k")
         term.wait_until(lambda s: "default 1" in s, what="batch_size emptied")
-        term.send("4")
+        term.send("6")  # 4 is "tight" now: the estimate's band straddles the card
         screen = term.wait_for("WON'T FIT", "unsaved changes")
-        assert _field(screen, "batch_size") == "4"
+        assert _field(screen, "batch_size") == "6"
 
-        term.send("Escape")  # leave the field so letter keys are commands again
         term.wait_until(lambda s: "Apply fix" in s, what="form bindings")
-        term.send("a")
+        term.send("C-f")  # applies the highlighted suggestion, even from inside a field
         screen = term.wait_until(
-            lambda s: _field(s, "grad_accum") == "16" and "TIGHT" in s, what="suggestion applied"
+            lambda s: _field(s, "grad_accum") == "24" and "TIGHT" in s, what="suggestion applied"
         )
         assert _field(screen, "batch_size") == "1"
 
@@ -68,19 +78,19 @@ def test_edit_apply_save_reopen(tmp_path, monkeypatch):
         saved = config / "profiles" / "my-rtx3050-4gb-llama-3.2-3b-qlora.toml"
         term.wait_until(lambda s: saved.exists(), what=f"{saved} written")
         train = load_profile_file(saved).profile.train
-        assert (train.batch_size, train.grad_accum) == (1, 16)
+        assert (train.batch_size, train.grad_accum) == (1, 24)  # the same effective batch
 
-        term.send("Escape")
-        # "⏎ Open" shows once the list has the focus again: keys sent before that went to
-        # the form on its way out, and the wrong profile opened (seen on a busy machine)
-        term.wait_for("my-rtx3050-4gb-llama-3.2-3b-qlora", "user", "⏎ Open")
+        # Escape leaves the field the save put the focus back in, then the form. "⏎ Open"
+        # shows once the list has the focus: keys sent before that went to the form on its
+        # way out, and the wrong profile opened (seen on a busy machine)
+        _back_to_list(term, "my-rtx3050-4gb-llama-3.2-3b-qlora")
         term.press("Home")
         term.press("Down")
         term.press("Down")
         term.send("Enter")
         screen = term.wait_until(
             lambda s: (
-                "my-rtx3050-4gb-llama-3.2-3b-qlora.toml" in s and _field(s, "grad_accum") == "16"
+                "my-rtx3050-4gb-llama-3.2-3b-qlora.toml" in s and _field(s, "grad_accum") == "24"
             ),
             what="the saved copy reopened",
         )
