@@ -22,7 +22,7 @@ from cockpit.vram.analytic import Estimate
 from cockpit.vram.checkpoint import checkpoint_note, checkpoint_size
 from engines.profile_schema import DEFAULT_SAVE_STEPS, SECTION_TYPES, SECTIONS, TOP_KEYS, Profile
 
-Kind = Literal["text", "int", "float", "choice", "flag", "names", "gpus"]
+Kind = Literal["text", "int", "float", "choice", "flag", "names", "gpus", "pairs"]
 
 
 class _Absent:
@@ -40,6 +40,7 @@ _PLACEHOLDERS: dict[str, str] = {
     "model.name_or_path": "hub id or local directory with config.json",
     "lora.target_modules": "all-linear, or q_proj, v_proj, …",
     "data.path": "local file or dataset id",
+    "data.columns": "e.g. prompt=question, completion=answer (empty: columns as named)",
     "grpo.rewards": "format, exact_match",
     "env.python": "empty: the interpreter running cockpit",
     "hardware.gpus": "1, 2, … or auto",
@@ -96,6 +97,8 @@ def _kind(hint: Any) -> tuple[Kind, tuple[str, ...], str]:
         return "names", (), ALL_LINEAR
     if origin is tuple:
         return "names", (), ""
+    if origin is dict:  # [data] columns: role=column pairs
+        return "pairs", (), ""
     simple: dict[Any, Kind] = {bool: "flag", int: "int", float: "float"}
     return simple.get(hint, "text"), (), ""
 
@@ -174,6 +177,8 @@ def to_text(spec: FieldSpec, value: Any) -> str:
         return ""
     if spec.kind == "names" and isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
+    if spec.kind == "pairs" and isinstance(value, Mapping):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
     if isinstance(value, str):
         textual = spec.kind in ("text", "names") or (spec.kind == "gpus" and value == "auto")
         return value if textual else json.dumps(value, ensure_ascii=False)
@@ -193,6 +198,8 @@ def from_text(spec: FieldSpec, text: str) -> Any:
     stripped = text.strip()
     if spec.kind == "names":
         return _names(spec, stripped)
+    if spec.kind == "pairs":
+        return _pairs(stripped)
     if not stripped:
         return ABSENT
     if spec.kind == "gpus" and stripped == "auto":
@@ -207,6 +214,20 @@ def _names(spec: FieldSpec, text: str) -> Any:
         return ABSENT if spec.default is not ABSENT else []
     parts = (part.strip().strip("[]").strip().strip("\"'") for part in text.split(","))
     return [part for part in parts if part]
+
+
+def _pairs(text: str) -> Any:
+    """ "prompt=question, completion=answer" → that table; text that is not pairs is kept
+    (the rule says what to type)."""
+    if not text:
+        return ABSENT
+    table: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        role, sep, column = part.partition("=")
+        if not sep:
+            return text
+        table[role.strip().strip("\"'")] = column.strip().strip("\"'")
+    return table
 
 
 def _scalar(text: str) -> Any:
