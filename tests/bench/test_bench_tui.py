@@ -1,4 +1,5 @@
-"""First paint and idle cost of the TUI, each against a minimal Textual app run alongside."""
+"""First paint, place switches and idle cost of the TUI, each against a minimal Textual app
+run alongside."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from cockpit.paths import RUNS_DIR_ENV
+from cockpit.profiles.store import CONFIG_DIR_ENV
 from tests.e2e.tmux import Tmux
 
 BIN = Path(sys.executable).parent
 MINIMAL = f"{sys.executable} {Path(__file__).with_name('minimal_app.py')}"
+MINIMAL_PLACES = f"{sys.executable} {Path(__file__).with_name('minimal_places.py')}"
 COCKPIT = str(BIN / "cockpit")
 ENV = {"TERM": "xterm-256color", "COLORTERM": "truecolor"}
 
@@ -100,3 +104,82 @@ def test_idle_cpu_at_1hz_simulated(report):
         "<= 1% of one core",
     )
     assert pct[0] < 10, f"cockpit idles at {pct[0]:.1f}% of a core"
+
+
+PLACE_MARKS = {"3": "Plan for", "4": "new run", "5": "No log open", "2": "Target interpreter"}
+"""Each place's key and a text its first frame shows (none of the other places shows it);
+the Doctor last, as its probes keep the machine busy for a while after its first visit."""
+TITLES = {"2": "Doctor", "3": "Profiles", "4": "Runs", "5": "Logs"}
+REVISITS = "3141524135"
+"""Keys to places already visited, each a switch (never the place already shown)."""
+
+
+def _until_shown(term: Tmux, key: str, text: str, timeout: float = 30) -> float:
+    """Seconds from sending `key` until `text` is on screen (polled as fast as tmux answers)."""
+    start = time.monotonic()
+    term.send(key)
+    while text not in term.screen():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"{text!r} never showed after {key!r}:\n{term.screen()}")
+        time.sleep(0.005)  # poll interval: leaves the CPU to the app being measured
+    return time.monotonic() - start
+
+
+def _minimal_switches() -> tuple[float, list[float]]:
+    """The minimal two-mode app: its first switch to a new mode, then switches back and forth."""
+    term = Tmux(MINIMAL_PLACES, 80, 24, ENV)
+    try:
+        term.wait_for("first place ready", timeout=30)
+        first = _until_shown(term, "2", "second place ready")
+        marks = {"1": "first place ready", "2": "second place ready"}
+        again = [_until_shown(term, k, marks[k]) for k in "12" * (len(REVISITS) // 2)]
+        return first, again
+    finally:
+        term.close()
+
+
+def _cockpit_switches(env: dict[str, str]) -> tuple[dict[str, float], list[float]]:
+    """cockpit from Hardware: the first visit to each place, then switches between them."""
+    term = Tmux(f"{COCKPIT} --simulate rtx3050-4gb", 80, 24, {**ENV, **env})
+    try:
+        term.wait_for("RAM", timeout=30)  # the first sample is in: the app is idle
+        first = {key: _until_shown(term, key, mark) for key, mark in PLACE_MARKS.items()}
+        marks = {"1": "RAM", **PLACE_MARKS}
+        again = [_until_shown(term, key, marks[key]) for key in REVISITS]
+        return first, again
+    finally:
+        term.close()
+
+
+@pytest.mark.wallclock
+def test_place_switches_vs_minimal_textual_app(tmp_path, report):
+    env = {RUNS_DIR_ENV: str(tmp_path / "runs"), CONFIG_DIR_ENV: str(tmp_path / "config")}
+    firsts: dict[str, list[float]] = {key: [] for key in PLACE_MARKS}
+    baseline_first, again, baseline_again = [], [], []
+    for _ in range(5):  # alternate so drift on a shared machine hits both
+        first, switches = _minimal_switches()
+        baseline_first.append(first)
+        baseline_again += switches
+        visits, switches = _cockpit_switches(env)
+        for key, seconds in visits.items():
+            firsts[key].append(seconds)
+        again += switches
+    baseline = statistics.median(baseline_first)
+    for key, seconds in firsts.items():
+        report(
+            f"first visit to {TITLES[key]} in tmux (median of 5)",
+            statistics.median(seconds),
+            baseline,
+            "s",
+            "<= 0.5 s (baseline: a minimal Textual app's first switch to a new mode)",
+        )
+    p90 = statistics.quantiles(again, n=10)[-1]
+    report(
+        f"key → repaint switching between visited places in tmux (p90 of {len(again)})",
+        p90,
+        statistics.quantiles(baseline_again, n=10)[-1],
+        "s",
+        "<= 0.100 s (baseline: the minimal app switching between its two modes)",
+    )
+    slowest = max(statistics.median(seconds) for seconds in firsts.values())
+    assert slowest < 5, f"a first visit took {slowest:.1f} s"

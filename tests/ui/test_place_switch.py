@@ -1,0 +1,94 @@
+"""Switching places stays fast: no place's widgets are styled twice on arrival, and the
+Profiles form (hidden until a profile opens) neither delays nor breaks the place.
+
+The timings themselves are benchmarks (tests/bench/test_bench_tui.py); these tests hold
+what made them slow: every first visit parsed all the app's CSS again and restyled the
+place it left, every visit restyled each widget of the place once more (twice on the
+first), and the hidden form's choice fields posted their defaults as edits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+from textual.css.stylesheet import Stylesheet
+from textual.dom import DOMNode
+
+from cockpit.profiles.store import CONFIG_DIR_ENV
+from cockpit.tui.widgets.profile_form import ProfileForm
+from tests.ui.cockpit_snapshot_app import make_app
+from tests.ui.conftest import settle, wait_for
+
+
+@pytest.fixture(autouse=True)
+def _no_user_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CONFIG_DIR_ENV, str(tmp_path / "config"))
+
+
+class _StyleWork:
+    """Counts full CSS re-parses and the restyles that cover a whole place."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.reparses = 0
+        self.batches: list[set[int]] = []
+        reparse, update_nodes = Stylesheet.reparse, Stylesheet.update_nodes
+
+        def counted_reparse(sheet: Stylesheet) -> None:
+            self.reparses += 1
+            reparse(sheet)
+
+        def recorded_update(sheet: Stylesheet, nodes: Iterable[DOMNode], animate=False):
+            nodes = list(nodes)
+            self.batches.append({id(node) for node in nodes})
+            update_nodes(sheet, nodes, animate=animate)
+
+        monkeypatch.setattr(Stylesheet, "reparse", counted_reparse)
+        monkeypatch.setattr(Stylesheet, "update_nodes", recorded_update)
+
+    def reset(self) -> None:
+        self.reparses = 0
+        self.batches.clear()
+
+    def whole_restyles(self, screen: DOMNode) -> int:
+        """Restyles that took in at least half of ``screen``'s widgets at once."""
+        ids = {id(node) for node in screen.walk_children(with_self=True)}
+        return sum(len(batch & ids) * 2 >= len(ids) for batch in self.batches)
+
+
+async def test_arriving_at_a_place_restyles_no_widget_twice(monkeypatch):
+    work = _StyleWork(monkeypatch)
+    app = make_app(start_place="hardware")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        hardware = app.screen
+        # first visits, then visits again (not the Doctor: its running checks restyle it)
+        for key in ("3", "5", "1", "3", "5"):
+            work.reset()
+            await pilot.press(key)
+            await settle(pilot)
+            assert work.reparses == 0, f"key {key}: the app's CSS was parsed again"
+            assert work.whole_restyles(app.screen) == 0, f"key {key}: the place restyled"
+            assert work.whole_restyles(hardware) == 0 or app.screen is hardware
+
+
+async def test_profiles_form_makes_no_edit_while_mounting():
+    app = make_app(start_place="hardware")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        form = app.screen.query_one(ProfileForm)
+        assert form.raw == {}, "the hidden form took its choice fields' defaults as edits"
+        assert app.screen.assessment is None  # nothing was validated or estimated for it
+
+
+async def test_enter_pressed_as_profiles_appears_opens_the_profile():
+    app = make_app(start_place="hardware")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("3", "enter")  # before the form (mounted after the paint) is in
+        await wait_for(pilot, lambda: app.screen.has_class("-open"))
+        await settle(pilot)
+        assert app.screen.query_one(ProfileForm).raw["name"] == "tiny-demo-cpu"
