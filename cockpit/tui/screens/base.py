@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
-import os
 from typing import TYPE_CHECKING, Protocol, cast
 
 from textual import events
@@ -65,12 +64,10 @@ class PlaceScreen(Screen[None]):
         # Styled as its widgets mount: the whole-app CSS refresh Textual runs for a screen
         # it has not styled yet (every stylesheet parsed again and the place being left
         # restyled, on the first visit and again on the second) has nothing to update.
+        # The first place keeps it: that refresh is what styles the app itself.
         with suppress(RuntimeError):  # built outside a running app: nothing to skip
-            app = self.app
-            if not app.is_running and os.environ.get("VARIANT") == "apply":
-                app.stylesheet.apply(app)
-            if app.is_running or os.environ.get("VARIANT") == "apply":
-                self._css_update_count = app._css_update_count
+            if self.app.screen_stack:  # another place is showing: not the first
+                self._css_update_count = self.app._css_update_count
 
     @property
     def cockpit(self) -> Cockpit:
@@ -132,6 +129,7 @@ class PlaceScreen(Screen[None]):
         event.refresh_styles = False
 
     def on_mount(self) -> None:
+        self._css_update_count = self.app._css_update_count  # the first place's too
         self.title = f"cockpit · {self.place_title}"
         self.watch(self.cockpit, "snapshot", self._update_badge)
 
