@@ -106,7 +106,12 @@ def estimate_main(
         return EXIT_INVALID
     try:
         card, detected = _card(gpu_gib, loaded.profile)
-        result = estimate(loaded.profile, card, history=_history(detected, calibration))
+        result = estimate(
+            loaded.profile,
+            card,
+            history=_history(detected, calibration),
+            lengths=_data_lengths(path),
+        )
     except UnknownModel as exc:
         print(safe(f"cockpit estimate: {exc}"), file=sys.stderr)
         return EXIT_INVALID
@@ -134,6 +139,16 @@ def _trace(path: str, python: str) -> dict[str, Any]:
 
 def _gib(value: float) -> str:
     return f"{value:6.2f} GiB"
+
+
+def _data_lengths(path: str) -> dict | None:
+    """The token lengths of the Data check's cached report, if `cockpit data` or the Data
+    place made one for this data: the sequence-cut suggestion then says what it cuts."""
+    from cockpit.runs.datacheck import cached_report
+
+    report = cached_report(path)
+    lengths = report.get("token_lengths") if report else None
+    return lengths if isinstance(lengths, dict) else None
 
 
 def format_estimate(

@@ -95,6 +95,15 @@ def run_data_check(
     return report, error
 
 
+def cached_report(profile_path: str | os.PathLike[str]) -> Report | None:
+    """The full report `cockpit data` or the Data place made for this profile and data as
+    they are now, if one is cached; nothing is run."""
+    path = Path(profile_path)
+    python, problem = profile_interpreter(path)
+    key = None if problem else cache_key(path, python, (), 3)
+    return _cached(key) if key else None
+
+
 def profile_interpreter(path: Path) -> tuple[str, str | None]:
     """The profile's training interpreter, as pre-flight picks it; or why there is none."""
     loaded = load_profile_file(path)

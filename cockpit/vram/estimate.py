@@ -10,6 +10,8 @@ applied (`cockpit.vram.calibration`). Pure Python, no torch.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
 from cockpit.vram.analytic import Estimate, estimate_plan, planned_gpu
 from cockpit.vram.calibration import History, calibrate
@@ -28,12 +30,14 @@ def estimate(
     model: ResolvedModel | None = None,
     suggest: bool = True,
     history: History | None = None,
+    lengths: Mapping[str, Any] | None = None,
 ) -> Estimate:
     """Estimate `profile` on a card of `gpu_gib` (None: the profile's hardware section).
 
     Raises ``UnknownModel`` when the model cannot be resolved. `model` skips resolving
     (the caller already has it); `suggest=False` skips the suggestions; `history` calibrates
-    (the suggestions are found on the plain estimate, then corrected the same way).
+    (the suggestions are found on the plain estimate, then corrected the same way);
+    `lengths` is the Data check's `token_lengths`, for what a shorter sequence would cut.
     """
     resolved = model or resolve_model(profile.model.name_or_path)
     plan = make_plan(profile, resolved.spec, stack)
@@ -41,6 +45,6 @@ def estimate(
     verdict = calibrate(result, profile, history).verdict if history else result.verdict
     if suggest and verdict in ("tight", "won't fit"):
         result = dataclasses.replace(
-            result, suggestions=tuple(suggestions(profile, result, gpu_gib, stack))
+            result, suggestions=tuple(suggestions(profile, result, gpu_gib, stack, lengths))
         )
     return calibrate(result, profile, history)
