@@ -130,6 +130,7 @@ def fixture_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, utc: None) -> 
     monkeypatch.setenv(RUNS_DIR_ENV, str(tmp_path / "runs"))
     monkeypatch.delenv("COCKPIT_ENGINE_MODULE", raising=False)
     monkeypatch.setattr(sys, "executable", PYTHON)
+    monkeypatch.setenv("COCKPIT_DATA_PREFLIGHT", "0")  # PYTHON is a path for show: no engine
     write_run(tmp_path / "runs", FINISHED_ID, done=TOTAL, t0=T0, pid=999_999, finished=True)
     return tmp_path / "runs"
 
