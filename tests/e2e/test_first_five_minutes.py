@@ -106,10 +106,7 @@ def test_first_five_minutes(fresh_install, tmp_path):
         term.send("Home", "Enter")
         screen = term.wait_for("tiny-demo-cpu.toml  saved", timeout=30)  # the editor's head
         assert re.search(r"FITS", screen, re.IGNORECASE), screen
-        term.send("Escape")  # leave the field (the footer offers letter keys again)…
-        term.wait_for("p Plan for", timeout=10)
-        term.send("Escape")  # …and the form: digits switch places again
-        term.wait_for("⏎ Open", timeout=10)
+        term.escape_until("⏎ Open")  # out of the field and the form: digits switch places
 
         term.press("4")  # launch it, watch it, see it finish
         term.wait_for("ready to start", "tiny-demo-cpu", timeout=60)

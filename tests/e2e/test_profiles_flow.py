@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cockpit.profiles.store import CONFIG_DIR_ENV, list_profiles, load_profile_file
-from tests.e2e.tmux import Tmux, TmuxTimeout
+from tests.e2e.tmux import Tmux
 from tests.system_tools import need_tmux
 
 COCKPIT = str(Path(sys.executable).parent / "cockpit")
@@ -32,17 +32,6 @@ def _open(term: Tmux, name: str) -> None:
         term.press("Down")
     term.send("Enter")
     term.wait_for(f"{name}.toml")
-
-
-def _back_to_list(term: Tmux, name: str) -> None:
-    for _ in range(3):
-        term.send("Escape")
-        try:
-            term.wait_for(name, "user", "⏎ Open", timeout=5)
-            return
-        except TmuxTimeout:
-            continue  # the Escape went to the field (or a dialog closing): once more
-    term.wait_for(name, "user", "⏎ Open")
 
 
 def test_edit_apply_save_reopen(tmp_path, monkeypatch):
@@ -83,7 +72,7 @@ def test_edit_apply_save_reopen(tmp_path, monkeypatch):
         # Escape leaves the field the save put the focus back in, then the form. "⏎ Open"
         # shows once the list has the focus: keys sent before that went to the form on its
         # way out, and the wrong profile opened (seen on a busy machine)
-        _back_to_list(term, "my-rtx3050-4gb-llama-3.2-3b-qlora")
+        term.escape_until("my-rtx3050-4gb-llama-3.2-3b-qlora", "user", "⏎ Open")
         term.press("Home")
         term.press("Down")
         term.press("Down")

@@ -105,6 +105,19 @@ class Tmux:
             return
         raise TmuxTimeout(f"the input never emptied; screen was:\n{self.screen()}")
 
+    def escape_until(self, *texts: str, tries: int = 4) -> str:
+        """Press Escape until `texts` show: a form's field takes the first Escape (or a
+        dialog still closing does), the form the next; keys sent before the place has the
+        focus again went to the form (seen on a busy machine)."""
+        for _ in range(tries - 1):
+            self.send("Escape")
+            try:
+                return self.wait_for(*texts, timeout=5)
+            except TmuxTimeout:
+                continue
+        self.send("Escape")
+        return self.wait_for(*texts)
+
     def wait_for(self, *texts: str, timeout: float = 30.0) -> str:
         return self.wait_until(lambda s: all(t in s for t in texts), timeout, f"{texts!r}")
 
