@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 from textual.css.stylesheet import Stylesheet
 from textual.dom import DOMNode
+from textual.widgets import Footer
 
 from cockpit.profiles.store import CONFIG_DIR_ENV
 from cockpit.tui.widgets.profile_form import ProfileForm
 from tests.ui.cockpit_snapshot_app import make_app
-from tests.ui.conftest import settle, wait_for
+from tests.ui.conftest import screen_text, settle, wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -92,3 +93,28 @@ async def test_enter_pressed_as_profiles_appears_opens_the_profile():
         await wait_for(pilot, lambda: app.screen.has_class("-open"))
         await settle(pilot)
         assert app.screen.query_one(ProfileForm).raw["name"] == "tiny-demo-cpu"
+
+
+async def test_switching_between_visited_places_rebuilds_no_footer(monkeypatch):
+    rebuilt: list[str] = []
+    rebuild = Footer.recompose
+
+    async def counted(footer: Footer) -> None:
+        rebuilt.append(type(footer.screen).__name__)
+        await rebuild(footer)
+
+    monkeypatch.setattr(Footer, "recompose", counted)
+    app = make_app(start_place="hardware")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        keys_shown = {}
+        for key in "1345":  # first visits build each place's footer
+            await pilot.press(key)
+            await settle(pilot)
+            keys_shown[key] = screen_text(app).splitlines()[-1]
+        rebuilt.clear()
+        for key in "31415":
+            await pilot.press(key)
+            await settle(pilot)
+            assert rebuilt == [], f"key {key}: rebuilt the footer of {rebuilt}"
+            assert screen_text(app).splitlines()[-1] == keys_shown[key]

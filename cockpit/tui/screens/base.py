@@ -16,10 +16,11 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from cockpit.tui.places import PLACE_BY_MODE, PLACES
 from cockpit.tui.widgets.place_bar import PlaceBar
+from cockpit.tui.widgets.place_footer import PlaceFooter
 
 if TYPE_CHECKING:
     from cockpit.doctor.finding import Finding
@@ -82,7 +83,7 @@ class PlaceScreen(Screen[None]):
         self._set_size_classes()
         yield PlaceBar(PLACES, self.PLACE)
         yield from self.compose_body()
-        yield Footer(compact=True)
+        yield PlaceFooter(compact=True)
 
     def compose_body(self) -> ComposeResult:
         """The place's own widgets, between the top bar and the footer."""
