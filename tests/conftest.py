@@ -15,6 +15,7 @@ module imports the training stack at import time (collection must stay cheap).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -35,6 +36,14 @@ BENCHMARK_PROPERTY = "benchmark"
 
 _heavy_seen = {name for name in HEAVY if name in sys.modules}
 _figures: list[str] = []
+
+
+@pytest.hookimpl(optionalhook=True)  # xdist may be absent or off (-p no:xdist)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than the cores. Many tests spend part of their time
+    waiting (on a training child, a terminal, a measurement window), and a worker that
+    waits leaves its core idle; a third worker on this 2-core machine keeps both busy."""
+    return len(os.sched_getaffinity(0)) + 1
 
 
 @pytest.fixture(autouse=True)
