@@ -34,6 +34,11 @@ HEAVY = ("torch", "transformers", "trl", "peft", "datasets", "accelerate")
 """Imported only inside the tests that use them, never at collection."""
 BENCHMARK_PROPERTY = "benchmark"
 
+# The training children of the suite (engines, `cockpit train`, the tmux walks) each take
+# one core: several run at once on a machine this size, and torch's own threads then wait
+# on each other for cores, spending CPU seconds on nothing. A user's shell keeps its own.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 _heavy_seen = {name for name in HEAVY if name in sys.modules}
 _figures: list[str] = []
 

@@ -18,7 +18,7 @@ import pytest
 
 from tests.engines.helpers import RUN_TIMEOUT, engine_env, events, make_run_dir, run_engine
 
-STEPS = 100
+STEPS = 60
 ROUNDS = 2
 pytestmark = pytest.mark.wallclock
 _BARE = """
