@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,14 @@ BENCHMARK_PROPERTY = "benchmark"
 # one core: several run at once on a machine this size, and torch's own threads then wait
 # on each other for cores, spending CPU seconds on nothing. A user's shell keeps its own.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Where no bytecode may be written beside the sources (PYTHONDONTWRITEBYTECODE), the suite's
+# hundreds of child processes (cockpit, engines, the tmux walks) would each compile every
+# module they import again: they compile once, into a cache outside the tree, instead.
+if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
+    sys.dont_write_bytecode = False
+    PYCACHE = Path(tempfile.gettempdir()) / f"cockpit-tests-pycache-{os.getuid()}"
+    os.environ.setdefault("PYTHONPYCACHEPREFIX", str(PYCACHE))
+    sys.pycache_prefix = os.environ["PYTHONPYCACHEPREFIX"]
 
 _heavy_seen = {name for name in HEAVY if name in sys.modules}
 _figures: list[str] = []

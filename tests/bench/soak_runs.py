@@ -86,9 +86,7 @@ def play_live(run_dir: Path, steps: int, rate: float) -> None:
         events.write(_start(steps, t0) + "\n")
         events.flush()
         for step in range(1, steps + 1):
-            due = t0 + step / rate
-            if due > time.time():
-                time.sleep(due - time.time())
+            time.sleep(max(0.0, t0 + step / rate - time.time()))  # behind: no wait
             events.write(_step(step, steps, time.time()) + "\n")
             events.flush()
             output.write(f"{{'loss': {2.0 / (1 + step / 500):.4f}, 'step': {step}}}\n")
