@@ -18,6 +18,7 @@ from textual.dom import DOMNode
 from textual.widgets import Footer
 
 from cockpit.profiles.store import CONFIG_DIR_ENV
+from cockpit.tui.screens import profiles as profiles_screen
 from cockpit.tui.widgets.profile_form import ProfileForm
 from tests.ui.cockpit_snapshot_app import make_app
 from tests.ui.conftest import screen_text, settle, wait_for
@@ -83,6 +84,24 @@ async def test_profiles_form_makes_no_edit_while_mounting():
         form = app.screen.query_one(ProfileForm)
         assert form.raw == {}, "the hidden form took its choice fields' defaults as edits"
         assert app.screen.assessment is None  # nothing was validated or estimated for it
+
+
+async def test_the_first_visit_to_profiles_reads_and_judges_the_profiles_once(monkeypatch):
+    judged: list[str] = []
+    judge = profiles_screen.assess_file
+
+    def counted(loaded, card):
+        judged.append(loaded.path.name)
+        return judge(loaded, card)
+
+    monkeypatch.setattr(profiles_screen, "assess_file", counted)
+    app = make_app(start_place="hardware")  # a simulated GPU: detected before the visit
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        assert judged, "the list judged nothing"
+        assert len(judged) == len(set(judged)), f"judged again: {sorted(judged)}"
 
 
 async def test_enter_pressed_as_profiles_appears_opens_the_profile():

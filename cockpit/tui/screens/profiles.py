@@ -141,6 +141,9 @@ class ProfilesScreen(ProfileFilesWatch):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#profile-list").border_title = "Profiles"
+        # planned for the card already detected: the watch below then has no new card to
+        # plan for, and the list is read and judged once, not twice, on the first visit
+        self._detected = self.planned = detected_card(self.cockpit.snapshot)
         self.watch(self.cockpit, "snapshot", self._snapshot_changed)
         self._show_plan_note()
         self.reload_list()
