@@ -121,6 +121,7 @@ class ProfilesScreen(ProfileFilesWatch):
         """The open profile's latest assessment."""
         self._was_dirty = False
         self._form_in = asyncio.Event()
+        self._form_scheduled = False
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="profiles-plan"):
@@ -149,7 +150,18 @@ class ProfilesScreen(ProfileFilesWatch):
         self.reload_list()
         self.query_one(ProfileList).focus()
         self.watch_files()
-        self.call_after_refresh(self.run_worker, self._mount_form, name="profile-form")
+
+    def on_screen_resume(self) -> None:
+        # The form joins after the place's first paint. Scheduled from on_mount, it ran
+        # before that paint (the place was not yet the current screen, which alone Textual
+        # paints); after one refresh, it still held back the paint that laid out the plan
+        # row and the list. Each hold was the form's whole mount: 0.5 s on this machine.
+        if not self._form_scheduled:
+            self._form_scheduled = True
+            self.call_after_refresh(self.call_after_refresh, self._start_form_mount)
+
+    def _start_form_mount(self) -> None:
+        self.run_worker(self._mount_form, name="profile-form")
 
     async def _mount_form(self) -> None:
         """The form (hundreds of widgets, hidden until a profile opens) is mounted after
