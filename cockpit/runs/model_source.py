@@ -24,8 +24,6 @@ import json
 import os
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,6 +176,9 @@ def ask_hub(name: str, timeout: float = PROBE_TIMEOUT_S) -> HubAnswer:
 
 
 def _head(endpoint: str, name: str, timeout: float) -> HubAnswer:
+    import urllib.error  # here: urllib.request costs a place's first visit ~50 ms to import
+    import urllib.request
+
     url = f"{endpoint}/api/models/{quote(name, safe='/')}"
     request = urllib.request.Request(url, method="HEAD", headers={"User-Agent": "cockpit"})
     try:
