@@ -110,6 +110,10 @@ class ProfilesScreen(ProfileFilesWatch):
         *_leave_bindings(),
     ]
 
+    AUTO_FOCUS = "#profile-list"
+    """Keys go to the list from the place's first frame (Textual's default focuses the first
+    focusable widget, the plan picker, and a later `focus()` left a window between)."""
+
     def __init__(self) -> None:
         super().__init__()
         self.planned: Card = detected_card(None)
@@ -122,6 +126,8 @@ class ProfilesScreen(ProfileFilesWatch):
         self._was_dirty = False
         self._form_in = asyncio.Event()
         self._form_scheduled = False
+        self._showing = asyncio.Event()
+        """Set while this place is the one shown (the form mounts only then)."""
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="profiles-plan"):
@@ -148,10 +154,10 @@ class ProfilesScreen(ProfileFilesWatch):
         self.watch(self.cockpit, "snapshot", self._snapshot_changed)
         self._show_plan_note()
         self.reload_list()
-        self.query_one(ProfileList).focus()
         self.watch_files()
 
     def on_screen_resume(self) -> None:
+        self._showing.set()
         # The form joins after the place's first paint. Scheduled from on_mount, it ran
         # before that paint (the place was not yet the current screen, which alone Textual
         # paints); after one refresh, it still held back the paint that laid out the plan
@@ -160,14 +166,25 @@ class ProfilesScreen(ProfileFilesWatch):
             self._form_scheduled = True
             self.call_after_refresh(self.call_after_refresh, self._start_form_mount)
 
+    def on_screen_suspend(self) -> None:
+        self._showing.clear()
+
     def _start_form_mount(self) -> None:
         self.run_worker(self._mount_form, name="profile-form")
 
     async def _mount_form(self) -> None:
         """The form (hundreds of widgets, hidden until a profile opens) is mounted after
-        the place's first paint, so the list and its estimate show without waiting for it."""
-        await self.query_one("#profile-editor").mount(ProfileForm(id="profile-form"))
+        the place's first paint, a table at a time, so the list and its estimate show and
+        take keys without waiting for it."""
+        form = ProfileForm(id="profile-form")
+        await self.query_one("#profile-editor").mount(form)
+        await form.mount_fields(self._between_tables)
         self._form_in.set()
+
+    async def _between_tables(self) -> None:
+        """Let paints and keys through; while another place shows, wait for this one."""
+        await asyncio.sleep(0)
+        await self._showing.wait()
 
     def _show_open(self, current: OpenProfile, raw: dict[str, Any]) -> None:
         if self._form_in.is_set():
@@ -251,7 +268,9 @@ class ProfilesScreen(ProfileFilesWatch):
 
     def action_focus_plan(self) -> None:
         """Move to the "plan for" card picker (detected, a size, or one typed in GiB)."""
-        self.query_one("#plan-card", Select).focus()
+        # now, not after the keys already typed (`focus()` waits its turn behind them):
+        # "p" then enter opens the picker, never the highlighted profile
+        self.set_focus(self.query_one("#plan-card", Select))
 
     # -- the list -------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ restores the [lora] table as it was.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from textual import on
@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch
 from textual.widgets.input import Selection
 
@@ -50,17 +51,26 @@ class ProfileForm(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static("", id="form-problems")
         for table in ("", *SECTIONS):
-            with Vertical(classes="form-group", id=f"group-{table or 'top'}"):
-                if table == "lora":
-                    yield from self._lora_switch()
-                for spec in FIELDS[table]:
-                    yield FieldRow(spec)
+            yield Vertical(classes="form-group", id=f"group-{table or 'top'}")
 
-    def _lora_switch(self) -> ComposeResult:
-        with Horizontal(classes="field-line", id="lora-line"):
-            yield Label("use LoRA", classes="field-label")
-            yield Switch(value=True, animate=False, id="lora-enabled")
-            yield Static("", id="lora-note")
+    async def mount_fields(self, between: Callable[[], Awaitable[object]]) -> None:
+        """Mount the fields, a table at a time, awaiting ``between`` before each table: the
+        screen lets its paints and the keys typed meanwhile through there (the whole form
+        at once held them back ~0.5 s), and waits while another place is showing."""
+        for table in ("", *SECTIONS):
+            await between()
+            widgets: list[Widget] = [self._lora_switch()] if table == "lora" else []
+            widgets += [FieldRow(spec) for spec in FIELDS[table]]
+            await self.query_one(f"#group-{table or 'top'}").mount_all(widgets)
+
+    def _lora_switch(self) -> Widget:
+        return Horizontal(
+            Label("use LoRA", classes="field-label"),
+            Switch(value=True, animate=False, id="lora-enabled"),
+            Static("", id="lora-note"),
+            classes="field-line",
+            id="lora-line",
+        )
 
     def on_mount(self) -> None:
         for table in ("", *SECTIONS):
