@@ -228,15 +228,19 @@ async def test_stop_asks_then_stops_and_resume_runs_again(runs_env, monkeypatch)
 async def test_a_run_started_before_the_app_is_reattached_and_its_end_announced(
     runs_env, monkeypatch
 ):
-    monkeypatch.setenv("FAKE_ENGINE", "steps=60,delay=0.05")
+    # waits after step 30 until the test has seen it live (a loaded machine could otherwise
+    # finish the run before the app first looked, and there would be no progress to follow)
+    monkeypatch.setenv("FAKE_ENGINE", "steps=60,delay=0.01,gate=30")
     run = start_run(DEMO, gpu_sizes_gib=())
     app = make_app(start_place="runs")
     async with app.run_test(size=(100, 34)) as pilot:
         seen = Recorder(app)
         await wait_for(pilot, lambda: head(app) == f"{run.id} running")
-        first = shown_step(app)
         assert app.screen.query_one(RunList).selected_id == run.id
-        await wait_for(pilot, lambda: shown_step(app) > first + 3)
+        await wait_for(pilot, lambda: shown_step(app) == 30)  # followed live, not read once
+        (listed,) = list_runs(runs_env)
+        (listed.run_dir / "gate").touch()
+        await wait_for(pilot, lambda: shown_step(app) == 60)
         await wait_for(pilot, lambda: seen.titled("Run finished"))
         assert seen.bells == 1
 
