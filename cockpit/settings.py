@@ -6,6 +6,9 @@
     theme = "textual-dark"         # any Textual theme (the Settings dialog lists them)
     start_place = "hardware"       # hardware, doctor, profiles, runs or logs
 
+    [notify]
+    urls = ["ntfy://my-topic"]     # apprise URLs told when a run ends (ntfy, Slack, e-mail…)
+
 Command-line options and environment variables (COCKPIT_RUNS_DIR) win over the file. A
 bad value never stops cockpit: it is reported with what is allowed, and its default used.
 """
@@ -22,6 +25,7 @@ import tomli_w
 
 from cockpit.atomic import write_atomic
 from cockpit.paths import RUNS_DIR_ENV, config_dir, file_in_the_way
+from cockpit.redact import redact
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -36,6 +40,8 @@ _HEADER = """\
 # cockpit settings. Edit here or in the app (ctrl+p → Settings). Every key is optional.
 # refresh_s: hardware refresh in seconds (0.2-60). runs_dir: where runs live ("" = default).
 # default_profile: preselected to launch. theme: a Textual theme. start_place: the first place.
+# [notify] urls: apprise URLs told when a run ends, e.g. ["ntfy://my-topic"]
+# (https://github.com/caronc/apprise/wiki lists every service and its URL form).
 """
 
 
@@ -46,6 +52,13 @@ class Settings:
     default_profile: str = "tiny-demo-cpu"
     theme: str = "textual-dark"
     start_place: str = "hardware"
+    notify_urls: tuple[str, ...] = ()
+    """`[notify] urls`: where the run's reaper says that a run ended (apprise URLs)."""
+
+
+NOTIFY_TABLE = "notify"
+_FILE_KEYS = {"notify_urls": (NOTIFY_TABLE, "urls")}
+"""Fields kept in a table of the file: field → (table, key)."""
 
 
 def settings_path() -> Path:
@@ -71,12 +84,20 @@ def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
 
 
 def _validated(raw: dict[str, Any], path: Path) -> tuple[Settings, list[str]]:
-    known = {f.name: f for f in fields(Settings)}
+    known = {f.name: f for f in fields(Settings) if f.name not in _FILE_KEYS}
     values: dict[str, Any] = {}
     problems: list[str] = []
+    raw = dict(raw)
+    if NOTIFY_TABLE in raw:
+        urls, problem = _notify_urls(raw.pop(NOTIFY_TABLE))
+        if problem:
+            problems.append(f"{path}: [notify] {problem}; no run-end notifications until fixed.")
+        else:
+            values["notify_urls"] = urls
     for key, value in raw.items():
         if key not in known:
-            problems.append(f"{path}: unknown key {key!r} ignored; known: {', '.join(known)}.")
+            keys = ", ".join([*known, f"[{NOTIFY_TABLE}]"])
+            problems.append(f"{path}: unknown key {key!r} ignored; known: {keys}.")
             continue
         problem = _problem(key, value)
         if problem:
@@ -84,6 +105,25 @@ def _validated(raw: dict[str, Any], path: Path) -> tuple[Settings, list[str]]:
         else:
             values[key] = float(value) if key == "refresh_s" else value
     return replace(Settings(), **values), problems
+
+
+def _notify_urls(table: Any) -> tuple[tuple[str, ...], str | None]:
+    """The `[notify]` table's URLs, or why they cannot be used."""
+    if not isinstance(table, dict):
+        return (), 'must be a table: [notify] then urls = ["ntfy://my-topic"]'
+    unknown = sorted(set(table) - {"urls"})
+    if unknown:
+        return (), f"unknown key {unknown[0]!r}; the table has one key, urls"
+    urls = table.get("urls", [])
+    if isinstance(urls, str):
+        urls = [urls]
+    if not isinstance(urls, list) or not all(isinstance(url, str) for url in urls):
+        return (), 'urls must be a list of strings, e.g. urls = ["ntfy://my-topic"]'
+    bad = [url for url in urls if "://" not in url]
+    if bad:
+        shown = redact(bad[0])
+        return (), f"{shown!r} is not an apprise URL (SERVICE://…, e.g. ntfy://my-topic)"
+    return tuple(urls), None
 
 
 def _problem(key: str, value: Any) -> str | None:
@@ -114,7 +154,11 @@ def runs_dir_problem(runs_dir: str) -> str | None:
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
     """Write the settings atomically; raises OSError (nothing changed) when it cannot."""
     path = settings_path() if path is None else path
-    write_atomic(path, (_HEADER + tomli_w.dumps(asdict(settings))).encode("utf-8"))
+    data = {k: v for k, v in asdict(settings).items() if k not in _FILE_KEYS}
+    for name, (table, key) in _FILE_KEYS.items():
+        if getattr(settings, name):
+            data.setdefault(table, {})[key] = list(getattr(settings, name))
+    write_atomic(path, (_HEADER + tomli_w.dumps(data)).encode("utf-8"))
     return path
 
 

@@ -68,6 +68,14 @@ def _no_hub_probe(monkeypatch) -> None:
     monkeypatch.setenv("COCKPIT_HUB_PROBE", "0")
 
 
+@pytest.fixture(autouse=True)
+def _own_config(monkeypatch, tmp_path_factory) -> None:
+    """settings.toml and the user's profiles are read from a folder of the test's own unless
+    the test names one: never the developer's, whose `[notify] urls` must not hear of the
+    suite's runs and whose own profiles would change what the tests see."""
+    monkeypatch.setenv("COCKPIT_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+
+
 @pytest.fixture(scope="session")
 def _session_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("cockpit-cache")

@@ -8,7 +8,7 @@ comma-separated options:
     delay=S     seconds between steps (default 0)
     gate=N      after step N, wait until RUN_DIR/gate exists (a test looks at a run that is
                 surely running, however busy the machine, then lets it go on)
-    then=WHAT   after the steps: finish (default) | crash:SIGNAME | raise | hang | stubborn
+    then=WHAT   after the steps: finish (default) | crash:SIGNAME | raise | oom | hang | stubborn
     exit0       exit 0 at once, writing nothing (the seeds' "finished in one minute")
     endzero     write start and an end "finished" with steps_done 0
     rank        also start a "rank" in a session of its own that ignores SIGINT (as torch
@@ -95,6 +95,16 @@ def _after(then: str, writer: EventWriter, run_dir: Path, step: int) -> int:
             writer.write("end", status="failed", steps_done=step, error_class=type(exc).__name__,
                          error_message=str(exc), adapter_path=None)  # fmt: skip
             return 1
+    if then == "oom":  # as torch words it (a known problem in cockpit's catalog)
+        message = (
+            "CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of "
+            "3.68 GiB of which 1.02 GiB is free."
+        )
+        print("Traceback (most recent call last):", flush=True)
+        print(f"torch.OutOfMemoryError: {message}", flush=True)
+        writer.write("end", status="failed", steps_done=step, error_class="OutOfMemoryError",
+                     error_message=message, adapter_path=None)  # fmt: skip
+        return 1
     if then in ("hang", "stubborn"):
         if then == "stubborn":
             signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -131,6 +131,10 @@ def _run_command(args: argparse.Namespace) -> int:
         from cockpit.cli.data import data_main
 
         return data_main(args.profile, args.json, args.rows)
+    if args.command == "notify":
+        from cockpit.cli.notify import notify_main
+
+        return notify_main(args.run_id)
     if args.command == "serve":
         from cockpit.cli.serve import serve_main, tui_argv
 

@@ -117,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("profile", help="a profile file or the name of a listed profile")
     data.add_argument("--json", action="store_true", help="the engine's report as one JSON object")
     data.add_argument("--rows", metavar="N,M", help="also preview these file lines")
+    notify = sub.add_parser("notify", help="try the run-end notification ([notify] urls)")
+    notify.add_argument(
+        "run_id", nargs="?", metavar="RUN_ID", help="send this run's ending (default: a test)"
+    )
     serve = sub.add_parser("serve", help="the same cockpit in a browser tab (localhost only)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, metavar="N", help="port (default 8000)")

@@ -14,7 +14,8 @@ say why the exit is missing instead of a bare "crashed".
 It ignores SIGINT, SIGTERM and SIGHUP so that `cockpit stop`'s group-wide SIGTERM reaches
 the engine without losing the record; only SIGKILL ends it early (then `cockpit stop`
 records the kill itself). Standard library, `cockpit.runs.runjson`/`procs` and
-`engines.protocol` only: no textual, no torch.
+`engines.protocol` only until the engine ended: no textual, no torch. Then it sends the
+run-end notification (cockpit.runs.notify), which may import more.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from cockpit.redact import redact
 from cockpit.runs.procs import current_pgid, exit_fields
 from cockpit.runs.runjson import RunMetaError, read_meta, update_meta
 from engines.protocol import OUTPUT_FILE, RUN_FILE
@@ -144,7 +146,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     _handshake(f"pid {child.pid}")
     returncode = child.wait()
     _record(run_json, ended=time.time(), **exit_fields(returncode))
+    _notify(args.run_dir)
     return 0
+
+
+def _notify(run_dir: Path) -> None:
+    """Tell the user's `[notify] urls` that the run ended; whatever happens, the run's
+    record stands (a failure is recorded beside it, never raised)."""
+    try:
+        from cockpit.runs.notify import notify_run_ended
+
+        notify_run_ended(run_dir)
+    except Exception as exc:
+        error = redact(f"{type(exc).__name__}: {exc}")
+        _record(run_dir / RUN_FILE, notified={"ok": False, "error": error})
 
 
 if __name__ == "__main__":

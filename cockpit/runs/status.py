@@ -316,7 +316,7 @@ def _ended(
 
 
 def _extra(meta: Mapping[str, Any], start: Mapping[str, Any], end: Mapping[str, Any]) -> dict:
-    picked = {k: meta.get(k) for k in ("host", "python", "command_text", "launches")}
+    picked = {k: meta.get(k) for k in ("host", "python", "command_text", "launches", "notified")}
     picked |= {k: start.get(k) for k in ("backend", "device", "world_size", "epochs")}
     picked |= {k: end.get(k) for k in ("error_class", "error_message")}
     return {k: v for k, v in picked.items() if v is not None}

@@ -14,11 +14,29 @@ def test_no_file_means_defaults_and_no_complaint(tmp_path):
 
 def test_a_saved_file_reads_back_the_same(tmp_path):
     path = tmp_path / "deep" / "settings.toml"
+    urls = ("ntfy://my-topic", "json://localhost/")
     wanted = Settings(refresh_s=2.5, runs_dir="~/runs", default_profile="mine", theme="nord",
-                      start_place="logs")  # fmt: skip
+                      start_place="logs", notify_urls=urls)  # fmt: skip
     save_settings(wanted, path)
     assert load_settings(path) == (wanted, [])
     assert path.read_text().startswith("# cockpit settings.")  # documented in place
+    assert "[notify]" in path.read_text()  # as the README writes it
+
+
+def test_notify_urls_read_from_their_table_and_bad_ones_say_the_form(tmp_path):
+    path = tmp_path / "settings.toml"
+    path.write_text('[notify]\nurls = ["ntfy://my-topic", "mailto://me:pw@example.com"]\n')
+    assert load_settings(path)[0].notify_urls == ("ntfy://my-topic", "mailto://me:pw@example.com")
+    for text, said in [
+        ('[notify]\nurls = ["hf_abcdefghijklmnopqrstuvwxyz0123"]\n', "not an apprise URL"),
+        ("[notify]\nurls = [3]\n", "urls must be a list of strings"),
+        ('notify = "ntfy://x"\n', "must be a table"),
+        ('[notify]\nurl = ["ntfy://x"]\n', "unknown key 'url'"),
+    ]:
+        path.write_text(text)
+        settings, problems = load_settings(path)
+        assert settings.notify_urls == () and said in problems[0], text
+        assert "abcdefghijklmnopqrstuvwxyz" not in problems[0]  # a pasted token stays hidden
 
 
 def test_each_bad_value_is_named_and_falls_back_alone(tmp_path):

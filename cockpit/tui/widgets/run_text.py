@@ -41,7 +41,18 @@ def head_content(summary: RunSummary) -> Content:
         status,
         "\n",
         (" · ".join(f for f in facts if f), "$text-muted"),
+        *_notified(extra.get("notified")),
     )
+
+
+def _notified(outcome: object) -> tuple[str | tuple[str, str], ...]:
+    """Whether the run-end notification ([notify] urls) went out; nothing when none was due."""
+    if not isinstance(outcome, dict):
+        return ()
+    if outcome.get("ok"):
+        return (" · ", ("notified", "$text-muted"))
+    error = str(outcome.get("error") or "not delivered")
+    return ("\n", (f"notification not delivered: {error}", "$warning"))
 
 
 def progress_fraction(summary: RunSummary) -> float | None:
