@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="train the run in RUN_DIR (reads RUN_DIR/profile.toml)")
     run.add_argument("run_dir", metavar="RUN_DIR", help="run directory")
     run.add_argument("--resume", action="store_true", help="resume from the newest checkpoint")
+    chat = sub.add_parser("chat", help="answer chat requests with what the run in RUN_DIR trained")
+    chat.add_argument("run_dir", metavar="RUN_DIR", help="run directory")
+    chat.add_argument("--checkpoint", type=int, metavar="N", help="checkpoint-N, not the adapter")
     return parser
 
 
@@ -75,6 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from engines.probe import main as probe_main
 
         return probe_main(args.profile, args.steps, args.json)
+    if args.command == "chat":
+        from engines.chat import main as chat_main
+
+        return chat_main(args.run_dir, args.checkpoint)
     if args.command == "run":
         from engines.run import run
 

@@ -54,6 +54,24 @@ MAX_JSON_DEPTH = 64
 EVENT_KINDS = ("start", "step", "eval", "checkpoint", "message", "end")
 END_STATUSES = ("finished", "failed", "stopped")
 
+# -- chat: `python -m engines chat RUN_DIR [--checkpoint N]` (engines/chat.py) ----------------
+# One JSON object per line each way. The client writes requests on the engine's stdin:
+#     {"op": "generate", "id": ID, "messages": [{"role", "content"}, ...], "adapter": true,
+#      "max_new_tokens": N, "temperature": T (0 = greedy), "top_p": P, "seed": S (optional)}
+#     {"op": "stop", "id": ID}     end that generation now (its `end` says stopped: true)
+#     {"op": "quit"}               (or EOF) the engine exits
+# and reads replies on its stdout (nothing else is written there; logs go to stderr):
+#     {"kind": "ready", "model", "weights" (the adapter or checkpoint folder), "device",
+#      "template" ("chat" | "plain"), "can_compare" (the base is one switch away), "load_s",
+#      "max_positions"}
+#     {"kind": "token", "id", "text"}      text as it is generated (whole words at a time)
+#     {"kind": "end", "id", "text" (the whole answer), "tokens", "seconds", "tokens_per_s",
+#      "first_token_s", "stopped", "adapter"}
+#     {"kind": "error", "id" (None while loading), "message"}
+# Requests are answered one at a time, in order; the model stays loaded between them.
+CHAT_OPS = ("generate", "stop", "quit")
+CHAT_KINDS = ("ready", "token", "end", "error")
+
 TINY_LLAMA_ID = "cockpit:tiny-llama"
 """The `name_or_path` that names the tiny demo model in a profile."""
 

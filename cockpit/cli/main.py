@@ -131,6 +131,19 @@ def _run_command(args: argparse.Namespace) -> int:
         from cockpit.cli.data import data_main
 
         return data_main(args.profile, args.json, args.rows)
+    if args.command == "try":
+        from cockpit.cli.try_run import Generation, try_main
+
+        generation = Generation(max(args.max_new_tokens, 1), max(args.temperature, 0.0), args.top_p)
+        return try_main(
+            args.run_id,
+            args.prompt,
+            system=args.system,
+            compare=args.compare,
+            as_json=args.json,
+            checkpoint=args.checkpoint,
+            generation=generation,
+        )
     if args.command == "notify":
         from cockpit.cli.notify import notify_main
 

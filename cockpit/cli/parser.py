@@ -117,6 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("profile", help="a profile file or the name of a listed profile")
     data.add_argument("--json", action="store_true", help="the engine's report as one JSON object")
     data.add_argument("--rows", metavar="N,M", help="also preview these file lines")
+    try_ = sub.add_parser("try", help="ask a finished run's model (and its base) a question")
+    try_.add_argument("run_id", metavar="RUN_ID", help="a run id (or a unique prefix)")
+    try_.add_argument("--prompt", required=True, help="what to ask")
+    try_.add_argument("--system", help="a system prompt")
+    try_.add_argument("--compare", action="store_true", help="also ask the base model")
+    try_.add_argument("--json", action="store_true", help="both answers as one JSON object")
+    try_.add_argument("--checkpoint", type=int, metavar="N", help="checkpoint-N, not the adapter")
+    try_.add_argument("--max-new-tokens", type=int, default=256, metavar="N", help="default 256")
+    try_.add_argument(
+        "--temperature", type=float, default=0.0, metavar="T", help="0 = greedy (default)"
+    )
+    try_.add_argument("--top-p", type=float, default=1.0, metavar="P", help="default 1.0")
     notify = sub.add_parser("notify", help="try the run-end notification ([notify] urls)")
     notify.add_argument(
         "run_id", nargs="?", metavar="RUN_ID", help="send this run's ending (default: a test)"

@@ -1,0 +1,87 @@
+"""`cockpit try RUN_ID --prompt TEXT [--compare] [--json]`: ask what a run trained.
+
+The tuned model's answer streams as it is generated; `--compare` then asks the base model
+the same (the adapter switched off in the same process). Greedy by default, so the two
+answers differ only by what the training changed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TextIO
+
+from cockpit.runs.chat import Answer, ChatEngine, ChatError, Generation
+from cockpit.runs.store import RunStoreError, find_run, summarize_dir
+
+
+def try_main(
+    run_id: str,
+    prompt: str,
+    *,
+    system: str | None = None,
+    compare: bool = False,
+    as_json: bool = False,
+    checkpoint: int | None = None,
+    generation: Generation | None = None,
+    out: TextIO = sys.stdout,
+) -> int:
+    generation = generation or Generation()
+    try:
+        run = find_run(run_id)
+    except RunStoreError as error:
+        print(f"cockpit try: {error}", file=sys.stderr)
+        return 2
+    if summarize_dir(run).active and checkpoint is None:
+        print(f"cockpit try: {run.id} is still training; try a checkpoint of it with "
+              "--checkpoint N, or wait for its end", file=sys.stderr)  # fmt: skip
+        return 2
+    messages = [*([{"role": "system", "content": system}] if system else []),
+                {"role": "user", "content": prompt}]  # fmt: skip
+    answers: dict[str, Answer] = {}
+    try:
+        with ChatEngine(run, checkpoint) as engine:
+            ready = engine.wait_ready()
+            if not as_json:
+                print(f"{run.id} · {ready.get('weights')} · {ready.get('device')}", file=out)
+            sides = [("tuned", True)]
+            if compare:
+                if not engine.can_compare:
+                    print("cockpit try: a full fine-tune has no adapter to switch off; "
+                          "no base to compare", file=sys.stderr)  # fmt: skip
+                    return 2
+                sides.append(("base", False))
+            for side, adapter in sides:
+                answers[side] = _answer(engine, messages, generation, adapter, side, as_json, out)
+    except ChatError as error:
+        print(f"cockpit try: {error}", file=sys.stderr)
+        return 1
+    if as_json:
+        body = {"run": run.id, "weights": ready.get("weights"), "prompt": prompt,
+                "system": system, "generation": generation.__dict__,
+                "answers": {side: a.to_json() for side, a in answers.items()}}  # fmt: skip
+        print(json.dumps(body, indent=2, ensure_ascii=False), file=out)
+    return 0
+
+
+def _answer(
+    engine: ChatEngine,
+    messages: list[dict[str, str]],
+    generation: Generation,
+    adapter: bool,
+    side: str,
+    as_json: bool,
+    out: TextIO,
+) -> Answer:
+    if not as_json:
+        print(f"\n{side}:", file=out, flush=True)
+    for piece in engine.ask(messages, generation, adapter=adapter):
+        if isinstance(piece, Answer):
+            if not as_json:
+                speed = f"{piece.tokens_per_s:.1f} tokens/s" if piece.tokens_per_s else "—"
+                print(f"\n  ({piece.tokens} tokens, {speed})", file=out)
+            return piece
+        if not as_json:
+            out.write(piece)
+            out.flush()
+    raise ChatError("the engine ended the answer without its end")
