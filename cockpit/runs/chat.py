@@ -63,7 +63,13 @@ class Answer:
 
 def chat_command(run: RunDir, checkpoint: int | None = None) -> list[str]:
     """The engine's command line: the run's training interpreter, `-m engines chat`."""
-    python, refusals = training_interpreter(read_profile(run.profile_file))
+    if not run.profile_file.is_file():
+        raise ChatError(f"{run.id} has no {run.profile_file.name}: not a run folder")
+    try:
+        profile = read_profile(run.profile_file)
+    except (OSError, ValueError) as exc:  # tomllib's TOMLDecodeError is a ValueError
+        raise ChatError(f"cannot read {run.profile_file}: {exc}") from exc
+    python, refusals = training_interpreter(profile)
     if refusals:
         raise ChatError(f"{refusals[0].message}: {refusals[0].fix}")
     module = os.environ.get(ENGINE_MODULE_ENV) or "engines"

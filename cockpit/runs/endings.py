@@ -47,6 +47,16 @@ def has_checkpoint(summary: RunSummary) -> bool:
         return False
 
 
+def has_trained(summary: RunSummary) -> bool:
+    """True when the run left something to talk to: its final adapter or a checkpoint."""
+    if summary.adapter_path:
+        return True
+    try:
+        return (RunDir(summary.run_dir).adapter).is_dir() or has_checkpoint(summary)
+    except OSError:
+        return False
+
+
 def can_resume(summary: RunSummary) -> bool:
     """True for a stopped, failed or crashed run that has a checkpoint to resume from."""
     return summary.status in RESUMABLE and has_checkpoint(summary)

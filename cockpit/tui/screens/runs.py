@@ -23,10 +23,11 @@ from textual.worker import Worker, WorkerState
 
 from cockpit.hardware.snapshot import GpuTraits, MachineSnapshot
 from cockpit.profiles.store import ProfileEntry, list_profiles
-from cockpit.runs.endings import can_resume, known_problem, unsettled
+from cockpit.runs.endings import can_resume, has_trained, known_problem, unsettled
 from cockpit.runs.launch_check import LaunchCheck, check_launch
 from cockpit.runs.status import RunSummary
 from cockpit.runs.store import EventFolds, RunDir, list_runs, summarize_dir
+from cockpit.tui.screens.chat import ChatScreen
 from cockpit.tui.screens.run_actions import RunActions
 from cockpit.tui.widgets.run_launch import LaunchPane
 from cockpit.tui.widgets.run_list import NEW_RUN, RunList
@@ -47,6 +48,7 @@ class RunsScreen(RunActions):
         Binding("r", "resume", "Resume"),
         Binding("c", "copy_command", "Copy command"),
         Binding("l", "read_log", "Read log"),
+        Binding("t", "try_run", "Try"),
         Binding("escape", "focus_list", "Back to the list", show=False),
     ]
 
@@ -62,7 +64,7 @@ class RunsScreen(RunActions):
         self._check_seq = 0
         """Numbers the pre-flights, so a slow, older one cannot overwrite a newer one."""
         self._keys: tuple[bool | None, ...] = ()
-        """Which of start, force, stop and resume the footer shows now."""
+        """Which of start, force, stop, resume and try the footer shows now."""
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="runs-body"):
@@ -240,7 +242,8 @@ class RunsScreen(RunActions):
     def refresh_keys(self) -> None:
         """Refresh the footer when a key comes or goes (the footer is rebuilt each time, too
         costly for every update of a live run)."""
-        state = tuple(self.check_action(a, ()) for a in ("start", "force_start", "stop", "resume"))
+        actions = ("start", "force_start", "stop", "resume", "try_run")
+        state = tuple(self.check_action(a, ()) for a in actions)
         if state != self._keys:
             self._keys = state
             self.refresh_bindings()
@@ -260,7 +263,15 @@ class RunsScreen(RunActions):
             return summary is not None
         if action == "resume":
             return summary is not None and not summary.active and can_resume(summary)
+        if action == "try_run":
+            return summary is not None and not summary.active and has_trained(summary)
         return True
+
+    def action_try_run(self) -> None:
+        """Chat with what the open run trained (its adapter, else its newest checkpoint)."""
+        summary = self.selected_summary()
+        if summary is not None and not summary.active and has_trained(summary):
+            self.app.push_screen(ChatScreen(summary))
 
     def action_read_log(self) -> None:
         """Open the selected run's log in the Logs place, at its known problem if any."""
