@@ -152,6 +152,7 @@ class EventCallback(TrainerCallback):
             "lr": _number(logs.get("learning_rate")),
             "grad_norm": _number(logs.get("grad_norm")),
             "tokens_per_s": self._tokens_per_s(logs.get("num_tokens"), now),
+            "tokens": _number(logs.get("num_tokens")),
             "peak_mem_bytes": peak_memory_bytes(),
         }
         reserved = peak_reserved_bytes()

@@ -12,7 +12,8 @@ Every event has ``t`` (unix time) and ``kind``. Kinds and their fields:
                 total_params, backend ("peft" | "unsloth" | "full"), device ("cpu" |
                 "cuda:0" ...), engine ("sft" | "grpo"), world_size, resumed_from (step or None),
                 versions {package: version}; on CUDA gpu_name, gpu_total_bytes
-    step        step, epoch, loss, lr, grad_norm, tokens_per_s, peak_mem_bytes (CUDA: torch's
+    step        step, epoch, loss, lr, grad_norm, tokens_per_s, tokens (trained so far: TRL's
+                num_tokens; absent from runs of older cockpits), peak_mem_bytes (CUDA: torch's
                 max_memory_allocated; elsewhere the peak RSS); on CUDA peak_reserved_bytes
                 (max_memory_reserved);
                 GRPO adds rewards {name: mean}, reward (mean total), completion_length, kl

@@ -75,7 +75,7 @@ def _train(
         print(f"fake engine: step {step}/{total} loss {loss:.4f}", flush=True)
         writer.write(
             "step", step=step, epoch=step / total, loss=loss, lr=1e-3, grad_norm=1.0,
-            tokens_per_s=1000.0 + step, peak_mem_bytes=1 << 20,
+            tokens_per_s=1000.0 + step, tokens=2048.0 * step, peak_mem_bytes=1 << 20,
         )  # fmt: skip
         if _Stop.requested:
             break

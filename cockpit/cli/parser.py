@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     runs = sub.add_parser("runs", help="list runs with their status")
     runs.add_argument("--json", action="store_true", help="as a JSON list")
+    runs.add_argument(
+        "--compare", nargs="+", metavar="RUN_ID", help="these runs side by side (two or more)"
+    )
 
     stop = sub.add_parser("stop", help="stop a run gracefully (checkpoint, then exit)")
     stop.add_argument("run_id", metavar="RUN_ID", help="a run id (or a unique prefix)")

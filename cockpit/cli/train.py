@@ -33,6 +33,10 @@ _TAIL_LINES = 15
 def runs_command(args: argparse.Namespace) -> int:
     """`cockpit train`, `runs` or `stop` as parsed; `train` without a profile starts the
     settings' default_profile."""
+    if args.command == "runs" and args.compare:
+        from cockpit.cli.compare import compare_main
+
+        return compare_main(args.compare, args.json)
     if args.command == "runs":
         return runs_main(args.json)
     if args.command == "stop":

@@ -23,11 +23,13 @@ from textual.worker import Worker, WorkerState
 
 from cockpit.hardware.snapshot import GpuTraits, MachineSnapshot
 from cockpit.profiles.store import ProfileEntry, list_profiles
+from cockpit.runs.compare import compare_runs
 from cockpit.runs.endings import can_resume, has_trained, known_problem, unsettled
 from cockpit.runs.launch_check import LaunchCheck, check_launch
 from cockpit.runs.status import RunSummary
-from cockpit.runs.store import EventFolds, RunDir, list_runs, summarize_dir
+from cockpit.runs.store import EventFolds, RunDir, RunStoreError, list_runs, summarize_dir
 from cockpit.tui.screens.chat import ChatScreen
+from cockpit.tui.screens.compare import CompareScreen
 from cockpit.tui.screens.run_actions import RunActions
 from cockpit.tui.widgets.run_launch import LaunchPane
 from cockpit.tui.widgets.run_list import NEW_RUN, RunList
@@ -49,6 +51,8 @@ class RunsScreen(RunActions):
         Binding("c", "copy_command", "Copy command"),
         Binding("l", "read_log", "Read log"),
         Binding("t", "try_run", "Try"),
+        Binding("space", "mark", "Mark", show=False),
+        Binding("v", "compare", "Compare"),
         Binding("escape", "focus_list", "Back to the list", show=False),
     ]
 
@@ -242,7 +246,7 @@ class RunsScreen(RunActions):
     def refresh_keys(self) -> None:
         """Refresh the footer when a key comes or goes (the footer is rebuilt each time, too
         costly for every update of a live run)."""
-        actions = ("start", "force_start", "stop", "resume", "try_run")
+        actions = ("start", "force_start", "stop", "resume", "try_run", "compare")
         state = tuple(self.check_action(a, ()) for a in actions)
         if state != self._keys:
             self._keys = state
@@ -263,9 +267,34 @@ class RunsScreen(RunActions):
             return summary is not None
         if action == "resume":
             return summary is not None and not summary.active and can_resume(summary)
+        if action == "compare":
+            return len(self.query_one(RunList).marked) >= 2
         if action == "try_run":
             return summary is not None and not summary.active and has_trained(summary)
         return True
+
+    def action_mark(self) -> None:
+        """Mark the highlighted run to compare (space again unmarks it)."""
+        runs = self.query_one(RunList)
+        if runs.selected_id != NEW_RUN:
+            runs.toggle_mark(runs.selected_id)
+            self.refresh_keys()
+            if len(runs.marked) == 1:
+                self.say("Marked: mark another run with space, then v compares them")
+
+    def action_compare(self) -> None:
+        """The marked runs side by side: their curves overlaid, the profile keys that differ."""
+        marked = self.query_one(RunList).marked
+        if len(marked) < 2:
+            self.say("Mark two runs or more with space to compare them", severity="warning")
+            return
+        try:
+            comparison = compare_runs(marked)
+        except RunStoreError as error:
+            self.say(str(error), severity="error")
+            return
+        self.app.clear_notifications()  # the marking hints would cover the chart
+        self.app.push_screen(CompareScreen(comparison))
 
     def action_try_run(self) -> None:
         """Chat with what the open run trained (its adapter, else its newest checkpoint)."""

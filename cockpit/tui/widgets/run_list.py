@@ -99,11 +99,22 @@ class RunList(OptionList):
         super().__init__(Option(new_run_prompt(), id=NEW_RUN), id=id)
         self.summaries: dict[str, RunSummary] = {}
         self._prompts: dict[str, Content] = {}
+        self.marked: list[str] = []
+        """Runs marked (space) to compare, in the order they were marked."""
+
+    def toggle_mark(self, run_id: str) -> None:
+        """Mark the run to compare, or unmark it."""
+        if run_id in self.marked:
+            self.marked.remove(run_id)
+        elif run_id in self.summaries:
+            self.marked.append(run_id)
+        self._relayout()
 
     def show(self, summaries: Sequence[RunSummary]) -> None:
         """Show these runs (newest first), keeping the highlighted entry highlighted."""
-        lines = self._laid_out(summaries)
         self.summaries = {s.id: s for s in summaries}
+        self.marked = [run_id for run_id in self.marked if run_id in self.summaries]
+        lines = self._laid_out(summaries)
         if list(lines) == list(self._prompts):
             for run_id, line in lines.items():
                 if self._prompts[run_id] != line:
@@ -140,7 +151,14 @@ class RunList(OptionList):
         names = [len(s.profile or s.id) for s in summaries]
         profile_w = min(max(names, default=0), max(width - fixed, 12))
         widths = (step_w, profile_w)
-        return {s.id: run_prompt(s, widths, two_lines=two_lines) for s in summaries}
+        return {s.id: self._marked(s.id, run_prompt(s, widths, two_lines=two_lines))
+                for s in summaries}  # fmt: skip
+
+    def _marked(self, run_id: str, prompt: Content) -> Content:
+        if run_id not in self.marked:
+            return prompt
+        number = self.marked.index(run_id) + 1
+        return Content.assemble(prompt, (f"  [{number}]", "bold $accent"))
 
     def on_resize(self) -> None:
         self._relayout()
