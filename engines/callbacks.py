@@ -109,9 +109,11 @@ def _number(value: Any) -> float | None:
 class EventCallback(TrainerCallback):
     """Trainer hooks → protocol events; throughput from the trainers' `num_tokens` log."""
 
-    def __init__(self, emitter: Emitter, info: RunInfo) -> None:
+    def __init__(self, emitter: Emitter, info: RunInfo, samples: Any = None) -> None:
         self._emitter = emitter
         self._info = info
+        self._samples = samples
+        """GRPO's SampleRecorder: its last batch becomes a `samples` event after each step."""
         self._last_time = time.perf_counter()
         self._last_tokens = 0.0
 
@@ -143,6 +145,9 @@ class EventCallback(TrainerCallback):
         now = time.perf_counter()
         self._emitter.emit("step", **self._step_fields(state, logs, now))
         self._last_time = now
+        groups = self._samples.take() if self._samples is not None else []
+        if groups:
+            self._emitter.emit("samples", step=state.global_step, groups=groups)
 
     def _step_fields(self, state: Any, logs: dict[str, Any], now: float) -> dict[str, Any]:
         fields: dict[str, Any] = {

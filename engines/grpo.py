@@ -17,6 +17,7 @@ from typing import Any
 
 from engines import data, rewards
 from engines.job import Job, common_args, prepare_model
+from engines.samples import SampleRecorder
 
 
 def build_trainer(job: Job) -> tuple[Any, int]:
@@ -26,7 +27,8 @@ def build_trainer(job: Job) -> tuple[Any, int]:
     settings, grpo = job.settings, job.settings.grpo
     known = config_fields()
     require_vllm(grpo, known)
-    reward_funcs = rewards.build_rewards(grpo, job.folders)
+    recorder = SampleRecorder(grpo.num_generations)
+    reward_funcs = recorder.wrap(rewards.build_rewards(grpo, job.folders))
     # the data first: a bad file fails before a large model loads
     rows, fmt, source = data.load_for(settings.data, job.folders, grpo=True)
     loaded = prepare_model(job)
@@ -47,6 +49,7 @@ def build_trainer(job: Job) -> tuple[Any, int]:
         processing_class=loaded.tokenizer,
         peft_config=loaded.peft_config,
     )
+    trainer.cockpit_samples = recorder  # the event callback writes what it recorded
     return trainer, len(train_rows)
 
 

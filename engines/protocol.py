@@ -18,6 +18,9 @@ Every event has ``t`` (unix time) and ``kind``. Kinds and their fields:
                 (max_memory_reserved);
                 GRPO adds rewards {name: mean}, reward (mean total), completion_length, kl
     eval        step, eval_loss (and any other eval_* metric)
+    samples     (GRPO, after each step) step, groups: [{prompt, size, reward_std {name: std},
+                total_std, completions: [{text, rewards {name: score}, total, advantage}]}]
+                (engines/samples.py: the first groups of the last batch, texts cut)
     checkpoint  step, path
     message     level ("info" | "warning" | "error"), text
     end         status ("finished" | "failed" | "stopped"), steps_done, error_class,
@@ -52,7 +55,7 @@ MAX_EVENT_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 64
 """Deeper nesting is not something cockpit writes: readers refuse it (and its recursion)."""
 
-EVENT_KINDS = ("start", "step", "eval", "checkpoint", "message", "end")
+EVENT_KINDS = ("start", "step", "eval", "checkpoint", "message", "end", "samples")
 END_STATUSES = ("finished", "failed", "stopped")
 
 # -- chat: `python -m engines chat RUN_DIR [--checkpoint N]` (engines/chat.py) ----------------

@@ -238,7 +238,8 @@ def _add_callbacks(
     from engines.callbacks import EventCallback, RunInfo, StopCallback
 
     info = RunInfo(job.settings.engine, job.backend, job.runtime.device, examples, resumed)
-    trainer.add_callback(EventCallback(emitter, info))
+    samples = getattr(trainer, "cockpit_samples", None)  # GRPO's (engines/samples.py)
+    trainer.add_callback(EventCallback(emitter, info, samples))
     stopper = StopCallback(stop)
     trainer.add_callback(stopper)
     return stopper

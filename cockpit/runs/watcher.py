@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.runs.runjson import RunMetaError, read_meta
+from cockpit.runs.samples import SampleLog
 from cockpit.runs.status import EventFold, RunSummary, summarize, unreadable_summary
 from cockpit.runs.store import RunDir, pid_alive
 from engines.protocol import EventTail
@@ -113,6 +114,10 @@ class RunUpdate:
     """Every eval event so far (bounded)."""
     steps_per_s: float | None
     eta_s: float | None
+    samples: tuple[dict[str, Any], ...] = ()
+    """GRPO's newest samples events (cockpit.runs.samples), oldest first."""
+    no_signal: str | None = None
+    """The warning that GRPO has had no reward variance for many steps, while it holds."""
 
     @property
     def changed(self) -> bool:
@@ -134,6 +139,7 @@ class RunWatcher:
         self._evals: list[dict[str, Any]] = []
         self._max_events = max_events
         self._latest: StepPoint | None = None
+        self._samples = SampleLog()
         self._events_error = ""
 
     def poll(self, now: float | None = None) -> RunUpdate:
@@ -153,6 +159,8 @@ class RunWatcher:
                 others.append(event)
                 if kind == "start":
                     self._recent.clear()  # a resumed segment: no rate across the pause
+                elif kind == "samples":
+                    self._samples.add(event)
                 elif kind == "eval":
                     self._evals = [*self._evals, dict(event)][-self._max_events :]
         summary = self._summary(now)
@@ -166,6 +174,8 @@ class RunWatcher:
             evals=tuple(self._evals),
             steps_per_s=rate,
             eta_s=eta_seconds(summary, rate),
+            samples=tuple(self._samples.events),
+            no_signal=self._samples.no_signal(),
         )
 
     def _chunks(self) -> Iterator[list[dict[str, Any]]]:

@@ -31,6 +31,7 @@ from cockpit.runs.store import EventFolds, RunDir, RunStoreError, list_runs, sum
 from cockpit.tui.screens.chat import ChatScreen
 from cockpit.tui.screens.compare import CompareScreen
 from cockpit.tui.screens.run_actions import RunActions
+from cockpit.tui.screens.samples import SamplesScreen
 from cockpit.tui.widgets.run_launch import LaunchPane
 from cockpit.tui.widgets.run_list import NEW_RUN, RunList
 from cockpit.tui.widgets.run_view import RunView
@@ -51,6 +52,7 @@ class RunsScreen(RunActions):
         Binding("c", "copy_command", "Copy command"),
         Binding("l", "read_log", "Read log"),
         Binding("t", "try_run", "Try"),
+        Binding("g", "samples", "Samples"),
         Binding("space", "mark", "Mark", show=False),
         Binding("v", "compare", "Compare"),
         Binding("escape", "focus_list", "Back to the list", show=False),
@@ -246,7 +248,7 @@ class RunsScreen(RunActions):
     def refresh_keys(self) -> None:
         """Refresh the footer when a key comes or goes (the footer is rebuilt each time, too
         costly for every update of a live run)."""
-        actions = ("start", "force_start", "stop", "resume", "try_run", "compare")
+        actions = ("start", "force_start", "stop", "resume", "try_run", "compare", "samples")
         state = tuple(self.check_action(a, ()) for a in actions)
         if state != self._keys:
             self._keys = state
@@ -267,11 +269,28 @@ class RunsScreen(RunActions):
             return summary is not None
         if action == "resume":
             return summary is not None and not summary.active and can_resume(summary)
+        if action == "samples":
+            return summary is not None and summary.engine == "grpo"
         if action == "compare":
             return len(self.query_one(RunList).marked) >= 2
         if action == "try_run":
             return summary is not None and not summary.active and has_trained(summary)
         return True
+
+    def action_samples(self) -> None:
+        """GRPO's samples of the open run: completions and how each reward scored them."""
+        summary = self.selected_summary()
+        if summary is None or summary.engine != "grpo":
+            return
+        view = self.query_one(RunView)
+
+        def read() -> tuple[tuple[dict, ...], str | None]:
+            latest = view.latest
+            if latest is None or latest.run_id != summary.id:
+                return (), None
+            return latest.update.samples, latest.update.no_signal
+
+        self.app.push_screen(SamplesScreen(summary.id, read))
 
     def action_mark(self) -> None:
         """Mark the highlighted run to compare (space again unmarks it)."""

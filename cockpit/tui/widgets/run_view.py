@@ -91,6 +91,7 @@ class RunView(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static(id="run-head")
         yield Static(id="run-cause")
+        yield Static(id="run-signal")
         yield RunProgress(id="run-bar")
         yield ItemLine(id="run-numbers")
         yield LossChart(id="run-chart")
@@ -169,6 +170,11 @@ class RunView(VerticalScroll):
         if cause_box.display != (cause is not None):
             cause_box.display = cause is not None
         _update(cause_box, cause or Content(""))
+        signal = self.query_one("#run-signal", Static)
+        if signal.display != bool(update.no_signal):
+            signal.display = bool(update.no_signal)
+        _update(signal, Content.styled(f"▲ {update.no_signal} (g: the samples)", "$warning")
+                if update.no_signal else Content(""))  # fmt: skip
         bar = self.query_one(RunProgress)
         bar.fraction = progress_fraction(summary)
         bar.bar_style = BAR_STYLES.get(summary.status, "$accent")
