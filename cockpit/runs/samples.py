@@ -50,23 +50,24 @@ class SampleLog:
 
     def no_signal(self) -> str | None:
         """The warning, while every group of the last NO_SIGNAL_STEPS logged steps had the
-        same total reward for all its completions; None otherwise."""
+        same total reward for all its completions; None otherwise (NO_SIGNAL_FIX says what
+        to change)."""
         if self.flat_streak < NO_SIGNAL_STEPS:
             return None
         rewards = sorted(self._flat_rewards or ())
-        named = _listing(rewards)
-        which = (
-            f"{named} {'was' if len(rewards) == 1 else 'were each'} the same for every "
-            "completion of a prompt"
-            if rewards
-            else "the rewards cancelled out"
-        )
+        which = f"constant: {', '.join(repr(r) for r in rewards)}" if rewards else "they cancel"
         return (
-            f"No reward signal for {self.flat_streak} logged steps: every completion of each "
+            f"No reward signal for {self.flat_streak} logged steps: all completions of each "
             f"prompt got the same total reward ({which}), so every advantage is 0 and nothing "
-            "is learned. Make the reward tell completions apart (partial credit), raise "
-            "num_generations or the temperature, or start from a model that sometimes succeeds."
+            "is learned."
         )
+
+
+NO_SIGNAL_FIX = (
+    "Make the rewards tell completions apart (partial credit for a near miss), raise "
+    "num_generations or the sampling temperature, or start from a model that sometimes "
+    "succeeds (an SFT run first)."
+)
 
 
 def _flat_rewards(group: Mapping[str, Any]) -> set[str]:
@@ -74,10 +75,3 @@ def _flat_rewards(group: Mapping[str, Any]) -> set[str]:
     if not isinstance(spreads, Mapping):
         return set()
     return {str(name) for name, std in spreads.items() if std == 0}
-
-
-def _listing(names: list[str]) -> str:
-    quoted = [f"'{n}'" for n in names]
-    if len(quoted) <= 1:
-        return "".join(quoted)
-    return ", ".join(quoted[:-1]) + " and " + quoted[-1]

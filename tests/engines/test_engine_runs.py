@@ -105,6 +105,15 @@ def test_tiny_grpo_runs_to_the_end_with_reward_events(tmp_path, env):
         assert all(0.0 <= v <= 1.0 for v in step["rewards"].values())
         assert step["reward"] == pytest.approx(sum(step["rewards"].values()))
         assert step["completion_length"] > 0 and step["kl"] is not None
+    samples = events(run_dir, "samples")
+    assert [s["step"] for s in samples] == [1, 2, 3, 4, 5]  # what was generated, each step
+    group = samples[0]["groups"][0]
+    assert group["size"] == 4 and "What is" in group["prompt"]  # a prompt of the data
+    assert set(group["reward_std"]) == {"format", "exact_match", "length"}
+    for row in group["completions"]:
+        assert set(row["rewards"]) == {"format", "exact_match", "length"}
+        assert row["total"] == pytest.approx(sum(row["rewards"].values()))
+        assert isinstance(row["text"], str) and len(row["text"]) <= 400
     end = events(run_dir, "end")[0]
     assert end["status"] == "finished" and end["steps_done"] == 5
     assert events(run_dir, "start")[0]["engine"] == "grpo"
@@ -264,3 +273,18 @@ def test_a_venv_with_only_the_training_stack_trains_to_the_end(tmp_path, cache):
     assert result.returncode == 0, output(run_dir)
     assert events(run_dir, "end")[0]["status"] == "finished"
     assert f"({python})" in _messages(run_dir)
+
+
+def test_a_grpo_run_whose_reward_never_varies_is_said_to_learn_nothing(tmp_path, env):
+    from cockpit.runs.watcher import RunWatcher
+
+    run_dir = make_run_dir(tmp_path, "tiny-grpo-cpu", grpo={"rewards": ["constant:always_one"]})
+    (run_dir / "constant.py").write_text(
+        "def always_one(completions, **kwargs):\n    return [1.0] * len(completions)\n"
+    )
+    assert run_engine(run_dir, env).returncode == 0, output(run_dir)
+    samples = events(run_dir, "samples")
+    assert len(samples) == 5 and all(g["total_std"] == 0 for s in samples for g in s["groups"])
+    warning = RunWatcher(run_dir).poll().no_signal
+    assert warning and "No reward signal for 5 logged steps" in warning
+    assert "(constant: 'always_one')" in warning

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from cockpit.redact import redact
+from cockpit.runs.samples import NO_SIGNAL_FIX
 from cockpit.termsafe import safe
 
 REFRESH_S = 1.0
@@ -57,7 +58,8 @@ class SamplesScreen(Screen[None]):
         self._shown = seen
         signal = self.query_one("#samples-signal", Static)
         signal.display = bool(warning)
-        signal.update(Content.styled(f"▲ {warning}\n", "$warning") if warning else "")
+        fix = f"\n{NO_SIGNAL_FIX}\n"
+        signal.update(Content.styled(f"▲ {warning}{fix}", "$warning") if warning else "")
         if not events:
             body = Content.styled(
                 "No samples yet: GRPO writes them after each step.", "$text-muted"

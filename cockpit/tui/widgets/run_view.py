@@ -173,8 +173,8 @@ class RunView(VerticalScroll):
         signal = self.query_one("#run-signal", Static)
         if signal.display != bool(update.no_signal):
             signal.display = bool(update.no_signal)
-        _update(signal, Content.styled(f"▲ {update.no_signal} (g: the samples)", "$warning")
-                if update.no_signal else Content(""))  # fmt: skip
+        warning = f"▲ {update.no_signal} (g: the samples, what to change)"
+        _update(signal, Content.styled(warning, "$warning") if update.no_signal else Content(""))
         bar = self.query_one(RunProgress)
         bar.fraction = progress_fraction(summary)
         bar.bar_style = BAR_STYLES.get(summary.status, "$accent")
