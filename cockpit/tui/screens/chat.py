@@ -77,6 +77,7 @@ class ChatScreen(Screen[None]):
         self.compare = False
         self.history: list[dict[str, str]] = []
         self.generating = False
+        self._stop_asked = False
         self._closing = False
 
     def compose(self) -> ComposeResult:
@@ -160,6 +161,7 @@ class ChatScreen(Screen[None]):
         assert self.engine is not None
         sides = [True, False] if self.compare and self.engine.ready.get("can_compare") else [True]
         self.generating = True
+        self._stop_asked = False
         self._ask(self._messages(), self._generation(), sides)
 
     def _messages(self) -> list[dict[str, str]]:
@@ -187,6 +189,8 @@ class ChatScreen(Screen[None]):
         ui = self.app.call_from_thread
         try:
             for adapter in sides:
+                if self._stop_asked:
+                    break
                 who, style = SIDES[adapter]
                 turn = ui(self._mount_turn, who, style)
                 for piece in engine.ask(messages, generation, adapter=adapter):
@@ -225,6 +229,7 @@ class ChatScreen(Screen[None]):
     def action_stop_or_close(self) -> None:
         """Stop the answer being generated; with none going, close the pane."""
         if self.generating and self.engine is not None:
+            self._stop_asked = True  # the base's answer, if one was to follow, too
             self.engine.stop()
             return
         self.dismiss()
