@@ -8,7 +8,9 @@ Hardware uses the simulated GPUs on fixture host data (deterministic); Profiles 
 real doctor against a scratch virtualenv holding a deliberately broken stack (an Unsloth
 whose declared pins the installed transformers does not meet, no torch), so the picture
 shows real findings with their fixes. Data runs the real data check on a file with rows
-cut at the limit and previews one of them.
+cut at the limit and previews one of them. Compare overlays two fixture runs; Samples shows a
+fixture GRPO run whose rewards stopped varying; Chat trains the tiny demo for real and asks
+its chat engine, then asks it and its base side by side.
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ from textual.pilot import Pilot
 from cockpit.profiles.store import CONFIG_DIR_ENV
 from cockpit.runs.store import RUNS_DIR_ENV
 from cockpit.tui.app import CockpitApp
+from tests.compare_fixtures import write_run
+from tests.engines.helpers import engine_env, make_run_dir, run_engine
 from tests.fixtures.logs import write_failed_run_log
 from tests.ui.cockpit_snapshot_app import make_app
+from tests.ui.test_samples import write_grpo_run
 from tests.ui.test_snapshots_profiles import _open_3b_batch_4
 from tests.ui.test_snapshots_runs import prepare_live_run
 
@@ -138,9 +143,71 @@ async def _all(scratch: Path) -> None:
         (lambda: make_app(seed_history_s=59), "help", (100, 30), _press_help),
         (lambda: make_app(seed_history_s=59), "settings", (100, 30), _open_settings),
         (lambda: _data_app(scratch), "data", (120, 40), _data_truncated_row),  # adds a profile
+        (lambda: _runs_app(scratch, "compare", _two_runs), "compare", (120, 40), _compare),
+        (lambda: _runs_app(scratch, "grpo", write_grpo_run), "samples", (120, 40), _samples),
+        (lambda: _runs_app(scratch, "chat", _trained), "chat", (120, 40), _chat),
     ]
     for factory, name, size, prepare in shots:
         await _shoot(factory(), name, size, prepare)
+
+
+def _two_runs(root: Path) -> None:
+    write_run(root, "20261201-100000-tiny-demo-cpu", lr=1e-3, evals=True)
+    write_run(root, "20261201-110000-tiny-demo-cpu", lr=5e-3, steps=30)
+
+
+def _runs_app(scratch: Path, name: str, fill: Callable[[Path], object]) -> CockpitApp:
+    """The Runs place on a runs folder of its own, filled by `fill`."""
+    root = scratch / f"runs-{name}"
+    fill(root)
+    os.environ[RUNS_DIR_ENV] = str(root)
+    return make_app(start_place="runs")
+
+
+def _trained(root: Path) -> None:
+    """A tiny run trained here for real (the chat engine loads it as a user's)."""
+    env = engine_env(root.parent / "engine-cache")
+    for key in ("COCKPIT_CACHE_DIR", "HF_HOME", "HF_HUB_OFFLINE", "OMP_NUM_THREADS"):
+        os.environ[key] = env[key]
+    train = {"max_steps": 60, "learning_rate": 1e-2, "save_steps": 0}
+    run = make_run_dir(root, "tiny-demo-cpu", "20261201-120000-tiny-demo-cpu", train=train)
+    if run_engine(run, env).returncode != 0:
+        raise SystemExit(f"the tiny run did not train: see {run / 'output.log'}")
+
+
+async def _chat(pilot: Pilot) -> None:
+    """A question answered by the tuned model, then by it and its base side by side."""
+    from cockpit.tui.screens.chat import Turn
+
+    async def answered(who: str, count: int) -> None:
+        for _ in range(3600):
+            if len([t for t in pilot.app.screen.query(Turn) if t.who == who and t.note]) >= count:
+                return
+            await pilot.pause(0.05)
+        raise SystemExit(f"the chat engine gave no {who} answer in 3 minutes")
+
+    for key in ("down", "t"):
+        await pilot.press(key)
+        await _settle(pilot)
+    pilot.app.screen.query_one("#chat-max").value = "40"
+    pilot.app.screen.query_one("#chat-prompt").value = "What does LoRA stand for?"
+    await pilot.press("enter")
+    await answered("tuned", 1)
+    await pilot.press("ctrl+b")
+    pilot.app.screen.query_one("#chat-prompt").value = "Why does LoRA save memory?"
+    await pilot.press("enter")
+    await answered("base", 1)
+
+
+async def _compare(pilot: Pilot) -> None:
+    for key in ("down", "space", "down", "space", "v"):
+        await pilot.press(key)
+
+
+async def _samples(pilot: Pilot) -> None:
+    await pilot.press("down")
+    await _settle(pilot)
+    await pilot.press("g")
 
 
 def _png_with_chromium(chromium: str, svg: Path) -> None:

@@ -38,10 +38,9 @@ def _samples(step: int) -> dict:
     return {"kind": "samples", "t": T0 + step, "step": step, "groups": [group]}
 
 
-@pytest.fixture
-def grpo_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A finished 7-step GRPO run: its rewards varied at step 1, then never again."""
-    run = tmp_path / "runs" / RUN_ID
+def write_grpo_run(root: Path) -> Path:
+    """A finished 7-step GRPO run in `root`: its rewards varied at step 1, then never again."""
+    run = root / RUN_ID
     run.mkdir(parents=True)
     events = [{"kind": "start", "t": T0, "steps": 7, "engine": "grpo", "backend": "peft",
                "device": "cpu", "world_size": 1}]  # fmt: skip
@@ -58,6 +57,13 @@ def grpo_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     (run / "run.json").write_text(json.dumps(meta))
     shipped = Path(__file__).resolve().parents[2] / "profiles" / "tiny-grpo-cpu.toml"
     (run / "profile.toml").write_text(shipped.read_text())
+    return run
+
+
+@pytest.fixture
+def grpo_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The GRPO run above in a runs folder of its own; local time is UTC."""
+    run = write_grpo_run(tmp_path / "runs")
     monkeypatch.setenv(RUNS_DIR_ENV, str(tmp_path / "runs"))
     monkeypatch.setenv(CONFIG_DIR_ENV, str(tmp_path / "config"))
     monkeypatch.setenv("COCKPIT_DATA_PREFLIGHT", "0")
