@@ -241,6 +241,59 @@ def generate(loaded: Loaded, request: dict[str, Any], replies: Replies, stopped:
     )
 
 
+def eval_rows(loaded: Loaded, run_dir: Path, count: int) -> dict[str, Any]:
+    """Up to `count` rows the run held out (its eval split, drawn as training drew it), else
+    rows it trained on: each as the conversation to ask and the reference answer."""
+    from engines import data
+
+    settings = loaded.settings
+    grpo = settings.engine == "grpo"
+    folders = tuple(d for d in (_profile_folder(run_dir), run_dir) if d is not None)
+    rows, fmt, source = data.load_for(settings.data, folders, grpo=grpo)
+    shape = data.to_grpo if grpo else data.to_sft
+    rows = shape(rows, fmt, loaded.tokenizer, say)
+    train, held_out = data.split_eval(rows, settings.data.eval_fraction, settings.train.seed)
+    chosen = held_out if held_out is not None else train
+    found = []
+    for row in chosen.to_list():
+        pair = _prompt_and_reference(row)
+        if pair is not None:
+            found.append({"messages": pair[0], "reference": pair[1]})
+        if len(found) == count:
+            break
+    return {"split": "eval" if held_out is not None else "train", "source": str(source),
+            "rows": found}  # fmt: skip
+
+
+def _profile_folder(run_dir: Path) -> Path | None:
+    """The original profile's folder (relative data paths are looked up there first)."""
+    try:
+        meta = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+        return Path(meta["profile_source"]).parent
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _prompt_and_reference(row: dict[str, Any]) -> tuple[list[dict[str, str]], str] | None:
+    """(the turns to ask, the reference answer) of a row in TRL's shapes; None for `text`."""
+
+    def turns(value: Any) -> list[dict[str, str]]:
+        if isinstance(value, list):
+            return [{"role": str(m.get("role")), "content": str(m.get("content"))} for m in value]
+        return [{"role": "user", "content": str(value)}]
+
+    if row.get("messages"):
+        messages = turns(row["messages"])
+        if len(messages) > 1 and messages[-1]["role"] == "assistant":
+            return messages[:-1], messages[-1]["content"]
+        return None
+    if row.get("prompt"):
+        completion = row.get("completion", row.get("answer", ""))
+        reference = turns(completion)[-1]["content"] if completion else ""
+        return turns(row["prompt"]), reference
+    return None
+
+
 def _messages(value: Any) -> list[dict[str, str]]:
     ok = (
         isinstance(value, list)
@@ -272,7 +325,7 @@ def _read_requests(requests: queue.Queue, stopped: set, replies: Replies) -> Non
             stopped.add(request.get("id"))
         elif op == "quit":
             break
-        elif op == "generate":
+        elif op in ("generate", "eval_rows"):
             requests.put(request)
         else:
             replies.send("error", id=request.get("id"), message=f"unknown op {op!r}")
@@ -308,6 +361,10 @@ def main(run_dir: str, checkpoint: int | None = None) -> int:
     ).start()
     while (request := requests.get()) is not None:
         try:
+            if request.get("op") == "eval_rows":
+                found = eval_rows(loaded, Path(run_dir), max(1, int(request.get("n") or 5)))
+                replies.send("rows", id=request.get("id"), **found)
+                continue
             generate(loaded, request, replies, stopped)
         except Exception as exc:
             message = str(exc)

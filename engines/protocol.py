@@ -63,6 +63,7 @@ END_STATUSES = ("finished", "failed", "stopped")
 #     {"op": "generate", "id": ID, "messages": [{"role", "content"}, ...], "adapter": true,
 #      "max_new_tokens": N, "temperature": T (0 = greedy), "top_p": P, "seed": S (optional)}
 #     {"op": "stop", "id": ID}     end that generation now (its `end` says stopped: true)
+#     {"op": "eval_rows", "id": ID, "n": N}   up to N rows to ask, with reference answers
 #     {"op": "quit"}               (or EOF) the engine exits
 # and reads replies on its stdout (nothing else is written there; logs go to stderr):
 #     {"kind": "ready", "model", "weights" (the adapter or checkpoint folder), "device",
@@ -71,10 +72,12 @@ END_STATUSES = ("finished", "failed", "stopped")
 #     {"kind": "token", "id", "text"}      text as it is generated (whole words at a time)
 #     {"kind": "end", "id", "text" (the whole answer), "tokens", "seconds", "tokens_per_s",
 #      "first_token_s", "stopped", "adapter"}
+#     {"kind": "rows", "id", "split" ("eval": held out as training held it out; "train": no
+#      eval split, so rows it trained on), "source", "rows": [{"messages", "reference"}]}
 #     {"kind": "error", "id" (None while loading), "message"}
 # Requests are answered one at a time, in order; the model stays loaded between them.
-CHAT_OPS = ("generate", "stop", "quit")
-CHAT_KINDS = ("ready", "token", "end", "error")
+CHAT_OPS = ("generate", "stop", "eval_rows", "quit")
+CHAT_KINDS = ("ready", "token", "end", "rows", "error")
 
 TINY_LLAMA_ID = "cockpit:tiny-llama"
 """The `name_or_path` that names the tiny demo model in a profile."""

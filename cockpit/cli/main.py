@@ -135,6 +135,14 @@ def _run_command(args: argparse.Namespace) -> int:
         from cockpit.cli.try_run import Generation, try_main
 
         generation = Generation(max(args.max_new_tokens, 1), max(args.temperature, 0.0), args.top_p)
+        if (args.prompt is None) == (args.sample is None):
+            print("cockpit try: give --prompt TEXT or --sample N (one of them)", file=sys.stderr)
+            return 2
+        if args.sample is not None:
+            from cockpit.cli.try_run import sample_main
+
+            return sample_main(args.run_id, max(args.sample, 1), as_json=args.json,
+                               checkpoint=args.checkpoint, generation=generation)  # fmt: skip
         return try_main(
             args.run_id,
             args.prompt,

@@ -122,7 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--rows", metavar="N,M", help="also preview these file lines")
     try_ = sub.add_parser("try", help="ask a finished run's model (and its base) a question")
     try_.add_argument("run_id", metavar="RUN_ID", help="a run id (or a unique prefix)")
-    try_.add_argument("--prompt", required=True, help="what to ask")
+    try_.add_argument("--prompt", help="what to ask")
+    try_.add_argument(
+        "--sample", type=int, metavar="N", help="ask N held-out rows of its data (reference beside)"
+    )
     try_.add_argument("--system", help="a system prompt")
     try_.add_argument("--compare", action="store_true", help="also ask the base model")
     try_.add_argument("--json", action="store_true", help="both answers as one JSON object")

@@ -11,8 +11,10 @@ import json
 import sys
 from typing import TextIO
 
+from cockpit.redact import redact
 from cockpit.runs.chat import Answer, ChatEngine, ChatError, Generation
 from cockpit.runs.store import RunStoreError, find_run, summarize_dir
+from cockpit.termsafe import safe
 
 
 def try_main(
@@ -85,3 +87,57 @@ def _answer(
             out.write(piece)
             out.flush()
     raise ChatError("the engine ended the answer without its end")
+
+
+def sample_main(
+    run_id: str,
+    count: int,
+    *,
+    as_json: bool = False,
+    checkpoint: int | None = None,
+    generation: Generation | None = None,
+    out: TextIO = sys.stdout,
+) -> int:
+    """Ask `count` held-out rows of the run's data: the tuned answer, the base's (when
+    there is an adapter to switch off) and the reference answer of the data."""
+    generation = generation or Generation()
+    try:
+        run = find_run(run_id)
+    except RunStoreError as error:
+        print(f"cockpit try: {error}", file=sys.stderr)
+        return 2
+    results = []
+    try:
+        with ChatEngine(run, checkpoint) as engine:
+            found = engine.eval_rows(count)
+            sides = [("tuned", True)] + ([("base", False)] if engine.can_compare else [])
+            if not as_json:
+                held = (
+                    "held out (its eval split)"
+                    if found["split"] == "eval"
+                    else ("it trained on (it held none out: set [data] eval_fraction)")
+                )
+                print(f"{run.id}: {len(found['rows'])} rows {held} of {found['source']}",
+                      file=out)  # fmt: skip
+            for row in found["rows"]:
+                answers = {side: engine.answer(row["messages"], generation, adapter=adapter)
+                           for side, adapter in sides}  # fmt: skip
+                results.append({**row, "answers": {k: a.to_json() for k, a in answers.items()}})
+                if not as_json:
+                    _print_row(row, answers, out)
+    except ChatError as error:
+        print(f"cockpit try: {error}", file=sys.stderr)
+        return 1
+    if as_json:
+        body = {"run": run.id, "split": found["split"], "source": found["source"],
+                "generation": generation.__dict__, "samples": results}  # fmt: skip
+        print(json.dumps(body, indent=2, ensure_ascii=False), file=out)
+    return 0
+
+
+def _print_row(row: dict, answers: dict[str, Answer], out: TextIO) -> None:
+    asked = row["messages"][-1]["content"] if row["messages"] else ""
+    print(f"\nasked:     {safe(redact(asked))}", file=out)
+    print(f"reference: {safe(redact(row['reference']))}", file=out)
+    for side, answer in answers.items():
+        print(f"{side + ':':<10} {safe(redact(answer.text.strip()))}", file=out)

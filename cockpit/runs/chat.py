@@ -161,6 +161,20 @@ class ChatEngine:
         assert isinstance(last, Answer)
         return last
 
+    def eval_rows(self, count: int) -> dict[str, Any]:
+        """Up to `count` rows to ask with their reference answers: the run's eval split, or
+        (`split` "train") rows it trained on when it held none out."""
+        self.wait_ready()
+        rid = f"rows-{next(self._ids)}"
+        self._send({"op": "eval_rows", "id": rid, "n": count})
+        while True:
+            reply = self._next()
+            if reply.get("id") != rid:
+                continue
+            if reply.get("kind") == "error":
+                raise ChatError(redact(str(reply.get("message"))))
+            return reply
+
     def stop(self) -> None:
         """End the answer being generated now (its `Answer` says stopped)."""
         if self._current is not None:

@@ -95,3 +95,18 @@ def test_a_run_with_nothing_trained_says_so(offline, tmp_path):
     empty = make_run_dir(tmp_path, "tiny-demo-cpu", name="untrained")
     with pytest.raises(ChatError, match="has no adapter and no checkpoint yet"):
         ChatEngine(RunDir(empty)).wait_ready()
+
+
+def test_sampling_rows_of_its_data_with_their_reference_answers(offline):
+    said = subprocess.run(
+        [sys.executable, "-m", "cockpit", "try", RUN_ID, "--sample", "2", "--json",
+         "--max-new-tokens", "8"],
+        capture_output=True, text=True, timeout=240, env=os.environ | {"PYTHONPATH": ""},
+    )  # fmt: skip
+    assert said.returncode == 0, said.stderr
+    body = json.loads(said.stdout)
+    assert body["split"] == "train"  # the demo holds no rows out: rows it trained on
+    first = body["samples"][0]
+    assert first["messages"] == [{"role": "user", "content": "What is fine-tuning?"}]
+    assert first["reference"].startswith("Continuing to train a pretrained model")
+    assert set(first["answers"]) == {"tuned", "base"} and len(body["samples"]) == 2
