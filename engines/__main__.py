@@ -36,6 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="answer chat requests with what the run in RUN_DIR trained")
     chat.add_argument("run_dir", metavar="RUN_DIR", help="run directory")
     chat.add_argument("--checkpoint", type=int, metavar="N", help="checkpoint-N, not the adapter")
+    export = sub.add_parser("export", help="ship what the run in RUN_DIR trained")
+    export.add_argument("run_dir", metavar="RUN_DIR", help="run directory")
+    export.add_argument("--to", choices=("merged", "ollama", "gguf"), required=True)
+    export.add_argument("--quant", choices=("f16", "q8_0", "q4_k_m"), default="q8_0")
+    export.add_argument("--name", help="the Ollama model name (default: the run id)")
+    export.add_argument("--system", help="the Ollama model's system prompt")
+    export.add_argument("--checkpoint", type=int, metavar="N", help="checkpoint-N's adapter")
     return parser
 
 
@@ -78,6 +85,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from engines.probe import main as probe_main
 
         return probe_main(args.profile, args.steps, args.json)
+    if args.command == "export":
+        from engines.export import main as export_main
+
+        return export_main(
+            args.run_dir, args.to, args.quant, args.name, args.system, args.checkpoint
+        )
     if args.command == "chat":
         from engines.chat import main as chat_main
 

@@ -152,6 +152,12 @@ def _run_command(args: argparse.Namespace) -> int:
             checkpoint=args.checkpoint,
             generation=generation,
         )
+    if args.command == "export":
+        from cockpit.cli.export import export_main
+
+        return export_main(
+            args.run_id, args.to, args.quant, args.name, args.system, args.checkpoint
+        )
     if args.command == "notify":
         from cockpit.cli.notify import notify_main
 

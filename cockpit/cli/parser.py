@@ -135,6 +135,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--temperature", type=float, default=0.0, metavar="T", help="0 = greedy (default)"
     )
     try_.add_argument("--top-p", type=float, default=1.0, metavar="P", help="default 1.0")
+    export = sub.add_parser("export", help="ship a run's model: merged, an Ollama Modelfile, GGUF")
+    export.add_argument("run_id", metavar="RUN_ID", help="a run id (or a unique prefix)")
+    export.add_argument("--to", choices=("merged", "ollama", "gguf"), required=True)
+    export.add_argument(
+        "--quant", choices=("f16", "q8_0", "q4_k_m"), default="q8_0", help="GGUF type"
+    )
+    export.add_argument("--name", help="the Ollama model name (default: the run id)")
+    export.add_argument("--system", help="a system prompt for the Ollama model")
+    export.add_argument("--checkpoint", type=int, metavar="N", help="checkpoint-N's adapter")
     notify = sub.add_parser("notify", help="try the run-end notification ([notify] urls)")
     notify.add_argument(
         "run_id", nargs="?", metavar="RUN_ID", help="send this run's ending (default: a test)"

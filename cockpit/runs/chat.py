@@ -21,10 +21,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from cockpit.redact import redact
-from cockpit.runs.engine_env import ENGINE_MODULE_ENV, engines_search_path
-from cockpit.runs.interpreter import training_interpreter
+from cockpit.runs.engine_env import EngineCommandError, run_engine_command, run_engine_env
 from cockpit.runs.store import RunDir
-from engines.profile_schema import read_profile
 
 CHAT_LOG = "chat.log"
 LOG_TAIL_BYTES = 4096
@@ -62,19 +60,12 @@ class Answer:
 
 
 def chat_command(run: RunDir, checkpoint: int | None = None) -> list[str]:
-    """The engine's command line: the run's training interpreter, `-m engines chat`."""
-    if not run.profile_file.is_file():
-        raise ChatError(f"{run.id} has no {run.profile_file.name}: not a run folder")
-    try:
-        profile = read_profile(run.profile_file)
-    except (OSError, ValueError) as exc:  # tomllib's TOMLDecodeError is a ValueError
-        raise ChatError(f"cannot read {run.profile_file}: {exc}") from exc
-    python, refusals = training_interpreter(profile)
-    if refusals:
-        raise ChatError(f"{refusals[0].message}: {refusals[0].fix}")
-    module = os.environ.get(ENGINE_MODULE_ENV) or "engines"
+    """The chat engine's command line: the run's training interpreter, `-m engines chat`."""
     tail = ["--checkpoint", str(checkpoint)] if checkpoint is not None else []
-    return [python, "-m", module, "chat", str(run.path), *tail]
+    try:
+        return run_engine_command(run, "chat", str(run.path), *tail)
+    except EngineCommandError as error:
+        raise ChatError(str(error)) from error
 
 
 class ChatEngine:
@@ -87,13 +78,7 @@ class ChatEngine:
         self._ids = itertools.count(1)
         self._current: str | None = None
         self._write_lock = threading.Lock()
-        env = os.environ | {
-            "PYTHONPATH": os.pathsep.join(
-                [str(engines_search_path(run.path)), *filter(None, [os.environ.get("PYTHONPATH")])]
-            ),
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONIOENCODING": "utf-8",
-        }
+        env = run_engine_env(run)
         self._log_path = run.path / CHAT_LOG
         with open(self._log_path, "ab") as log:
             self._proc = subprocess.Popen(
