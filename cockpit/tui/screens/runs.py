@@ -30,6 +30,7 @@ from cockpit.runs.status import RunSummary
 from cockpit.runs.store import EventFolds, RunDir, RunStoreError, list_runs, summarize_dir
 from cockpit.tui.screens.chat import ChatScreen
 from cockpit.tui.screens.compare import CompareScreen
+from cockpit.tui.screens.exports import ExportScreen
 from cockpit.tui.screens.run_actions import RunActions
 from cockpit.tui.screens.samples import SamplesScreen
 from cockpit.tui.widgets.run_launch import LaunchPane
@@ -37,6 +38,8 @@ from cockpit.tui.widgets.run_list import NEW_RUN, RunList
 from cockpit.tui.widgets.run_view import RunView
 
 LIST_REFRESH_S = 2.0
+FOOTER_ACTIONS = ("start", "force_start", "stop", "resume", "try_run", "compare", "samples", "ship")
+"""The keys the footer shows only when they apply."""
 
 
 class RunsScreen(RunActions):
@@ -53,6 +56,7 @@ class RunsScreen(RunActions):
         Binding("l", "read_log", "Read log"),
         Binding("t", "try_run", "Try"),
         Binding("g", "samples", "Samples"),
+        Binding("e", "ship", "Export"),
         Binding("space", "mark", "Mark", show=False),
         Binding("v", "compare", "Compare"),
         Binding("escape", "focus_list", "Back to the list", show=False),
@@ -248,7 +252,16 @@ class RunsScreen(RunActions):
     def refresh_keys(self) -> None:
         """Refresh the footer when a key comes or goes (the footer is rebuilt each time, too
         costly for every update of a live run)."""
-        actions = ("start", "force_start", "stop", "resume", "try_run", "compare", "samples")
+        actions = (
+            "start",
+            "force_start",
+            "stop",
+            "resume",
+            "try_run",
+            "compare",
+            "samples",
+            "ship",
+        )
         state = tuple(self.check_action(a, ()) for a in actions)
         if state != self._keys:
             self._keys = state
@@ -269,6 +282,8 @@ class RunsScreen(RunActions):
             return summary is not None
         if action == "resume":
             return summary is not None and not summary.active and can_resume(summary)
+        if action == "ship":
+            return summary is not None and not summary.active and has_trained(summary)
         if action == "samples":
             return summary is not None and summary.engine == "grpo"
         if action == "compare":
@@ -276,6 +291,12 @@ class RunsScreen(RunActions):
         if action == "try_run":
             return summary is not None and not summary.active and has_trained(summary)
         return True
+
+    def action_ship(self) -> None:
+        """Export the open run: merged, an Ollama Modelfile, GGUF (runs on when cockpit closes)."""
+        summary = self.selected_summary()
+        if summary is not None and not summary.active and has_trained(summary):
+            self.app.push_screen(ExportScreen(summary))
 
     def action_samples(self) -> None:
         """GRPO's samples of the open run: completions and how each reward scored them."""
