@@ -13,9 +13,17 @@ from collections.abc import Callable
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from cockpit.runs.store import RUNS_DIR_ENV
 from tests.ui.cockpit_snapshot_app import FakeDoctor
+
+
+@pytest.fixture(autouse=True)
+def _steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An input's cursor stays shown instead of blinking every 0.5 s: a snapshot taken on a
+    loaded machine otherwise caught it off as often as on (the Settings dialog's did)."""
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
 
 
 @pytest.fixture(autouse=True)
