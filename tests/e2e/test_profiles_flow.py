@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cockpit.profiles.store import CONFIG_DIR_ENV, list_profiles, load_profile_file
-from tests.e2e.tmux import Tmux
+from tests.e2e.tmux import Tmux, TmuxTimeout
 from tests.system_tools import need_tmux
 
 COCKPIT = str(Path(sys.executable).parent / "cockpit")
@@ -25,13 +25,24 @@ def _field(screen: str, key: str) -> str:
 
 
 def _open(term: Tmux, name: str) -> None:
-    """Highlight `name` in the profile list (in list_profiles' order) and open it."""
+    """Highlight `name` in the profile list and open it. Each move is checked against the
+    file path the place shows under the list (NAME.toml): on a loaded machine a Down sent
+    as the place settled was once lost, and Enter opened the profile before `name`."""
     names = [entry.name for entry in list_profiles()]
-    term.send("Home")
-    for _ in range(names.index(name)):
-        term.press("Down")
-    term.send("Enter")
-    term.wait_for(f"{name}.toml")
+    for _ in range(4 * len(names)):
+        screen = term.screen()
+        shown = [n for n in names if f"{n}.toml" in screen]
+        if shown == [name]:
+            term.send("Enter")
+            term.wait_for(f"{name}.toml  saved")
+            return
+        at = names.index(shown[0]) if len(shown) == 1 else -1
+        term.send("Down" if at < names.index(name) else "Up")
+        try:
+            term.wait_until(lambda s, before=screen: s != before, timeout=5, what="a move")
+        except TmuxTimeout:
+            continue  # the key did not take: look again, send again
+    raise TmuxTimeout(f"never highlighted {name}; screen was:\n{term.screen()}")
 
 
 def test_edit_apply_save_reopen(tmp_path, monkeypatch):
