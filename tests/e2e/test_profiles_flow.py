@@ -25,24 +25,32 @@ def _field(screen: str, key: str) -> str:
 
 
 def _open(term: Tmux, name: str) -> None:
-    """Highlight `name` in the profile list and open it. Each move is checked against the
-    file path the place shows under the list (NAME.toml): on a loaded machine a Down sent
-    as the place settled was once lost, and Enter opened the profile before `name`."""
+    """Highlight `name` in the profile list and open it, each move checked against the file
+    path the place shows under the list (NAME.toml). On a loaded machine a Down sent as the
+    place settled was once lost, and another took over 5 s to show: so each move is waited
+    for as long as a key may take (30 s), and sent again only when it never showed."""
     names = [entry.name for entry in list_profiles()]
-    for _ in range(4 * len(names)):
-        screen = term.screen()
+
+    def highlighted(screen: str) -> int | None:
         shown = [n for n in names if f"{n}.toml" in screen]
-        if shown == [name]:
-            term.send("Enter")
-            term.wait_for(f"{name}.toml  saved")
-            return
-        at = names.index(shown[0]) if len(shown) == 1 else -1
-        term.send("Down" if at < names.index(name) else "Up")
-        try:
-            term.wait_until(lambda s, before=screen: s != before, timeout=5, what="a move")
-        except TmuxTimeout:
-            continue  # the key did not take: look again, send again
-    raise TmuxTimeout(f"never highlighted {name}; screen was:\n{term.screen()}")
+        return names.index(shown[0]) if len(shown) == 1 else None
+
+    def now() -> int:
+        return highlighted(term.wait_until(lambda s: highlighted(s) is not None, what="the list"))
+
+    at, target = now(), names.index(name)
+    while at != target:
+        step = 1 if at < target else -1
+        for _ in range(2):  # the key, then once more if it never showed
+            term.send("Down" if step == 1 else "Up")
+            try:
+                term.wait_until(lambda s, want=at + step: highlighted(s) == want, what="a move")
+                break
+            except TmuxTimeout:
+                continue
+        at = now()
+    term.send("Enter")
+    term.wait_for(f"{name}.toml  saved")
 
 
 def test_edit_apply_save_reopen(tmp_path, monkeypatch):
