@@ -23,16 +23,11 @@ from textual.worker import Worker, WorkerState
 
 from cockpit.hardware.snapshot import GpuTraits, MachineSnapshot
 from cockpit.profiles.store import ProfileEntry, list_profiles
-from cockpit.runs.compare import compare_runs
 from cockpit.runs.endings import can_resume, has_trained, known_problem, unsettled
 from cockpit.runs.launch_check import LaunchCheck, check_launch
 from cockpit.runs.status import RunSummary
 from cockpit.runs.store import EventFolds, RunDir, RunStoreError, list_runs, summarize_dir
-from cockpit.tui.screens.chat import ChatScreen
-from cockpit.tui.screens.compare import CompareScreen
-from cockpit.tui.screens.exports import ExportScreen
 from cockpit.tui.screens.run_actions import RunActions
-from cockpit.tui.screens.samples import SamplesScreen
 from cockpit.tui.widgets.run_launch import LaunchPane
 from cockpit.tui.widgets.run_list import NEW_RUN, RunList
 from cockpit.tui.widgets.run_view import RunView
@@ -296,6 +291,8 @@ class RunsScreen(RunActions):
         """Export the open run: merged, an Ollama Modelfile, GGUF (runs on when cockpit closes)."""
         summary = self.selected_summary()
         if summary is not None and not summary.active and has_trained(summary):
+            from cockpit.tui.screens.exports import ExportScreen
+
             self.app.push_screen(ExportScreen(summary))
 
     def action_samples(self) -> None:
@@ -310,6 +307,8 @@ class RunsScreen(RunActions):
             if latest is None or latest.run_id != summary.id:
                 return (), None
             return latest.update.samples, latest.update.no_signal
+
+        from cockpit.tui.screens.samples import SamplesScreen
 
         self.app.push_screen(SamplesScreen(summary.id, read))
 
@@ -328,6 +327,9 @@ class RunsScreen(RunActions):
         if len(marked) < 2:
             self.say("Mark two runs or more with space to compare them", severity="warning")
             return
+        from cockpit.runs.compare import compare_runs  # their views load when first asked for
+        from cockpit.tui.screens.compare import CompareScreen  # (plotext: not at start-up)
+
         try:
             comparison = compare_runs(marked)
         except RunStoreError as error:
@@ -340,6 +342,8 @@ class RunsScreen(RunActions):
         """Chat with what the open run trained (its adapter, else its newest checkpoint)."""
         summary = self.selected_summary()
         if summary is not None and not summary.active and has_trained(summary):
+            from cockpit.tui.screens.chat import ChatScreen
+
             self.app.push_screen(ChatScreen(summary))
 
     def action_read_log(self) -> None:
