@@ -12,17 +12,15 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import os
 import subprocess
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any
 
 from cockpit.redact import redact
 from cockpit.runs.engine_env import EngineCommandError, run_engine_command, run_engine_env
-from cockpit.runs.store import RunDir
+from cockpit.runs.store import RunDir, file_tail
 
 CHAT_LOG = "chat.log"
 LOG_TAIL_BYTES = 4096
@@ -215,7 +213,7 @@ class ChatEngine:
         else:
             code = self._proc.poll()
             said = "the chat engine ended" + (f" (exit {code})" if code is not None else "")
-            tail = _tail(self._log_path)
+            tail = "\n".join(file_tail(self._log_path, 8, LOG_TAIL_BYTES))
             if tail:
                 said += f"; the end of {self._log_path}:\n{tail}"
         return redact(said)
@@ -231,14 +229,3 @@ def _answer(reply: dict[str, Any]) -> Answer:
         stopped=bool(reply.get("stopped")),
         adapter=bool(reply.get("adapter", True)),
     )
-
-
-def _tail(path: Path) -> str:
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(max(handle.seek(0, os.SEEK_END) - LOG_TAIL_BYTES, 0))
-            data = handle.read().decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-    lines = [line for line in data.splitlines() if line.strip()]
-    return "\n".join(lines[-8:])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cockpit.runs.engine_env import run_engine_command, run_engine_env
-from cockpit.runs.store import RunDir
+from cockpit.runs.store import RunDir, file_tail
 
 EXPORTS_DIR = "exports"
 LOG_FILE = "export.log"
@@ -99,11 +99,5 @@ def list_exports(run: RunDir) -> list[Export]:
 
 
 def log_tail(run: RunDir, lines: int = 12) -> list[str]:
-    try:
-        with open(exports_dir(run) / LOG_FILE, "rb") as handle:
-            handle.seek(max(handle.seek(0, os.SEEK_END) - 16384, 0))
-            text = handle.read().decode("utf-8", errors="replace")
-    except OSError:
-        return []
-    cleaned = [line.rsplit("\r", 1)[-1] for line in text.splitlines()]
-    return [line for line in cleaned if line.strip()][-lines:]
+    """The last lines of the exports' log (progress-bar redraws collapsed)."""
+    return file_tail(exports_dir(run) / LOG_FILE, lines, 16384)

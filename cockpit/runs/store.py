@@ -340,8 +340,14 @@ def pid_alive(meta: dict[str, Any], run_id: str) -> bool | None:
 
 def output_tail(run: RunDir, lines: int = 20, max_bytes: int = 64 * 1024) -> list[str]:
     """The last lines of output.log (progress-bar redraws collapsed to their last state)."""
+    return file_tail(run.output, lines, max_bytes)
+
+
+def file_tail(path: Path, lines: int = 20, max_bytes: int = 64 * 1024) -> list[str]:
+    """The last non-empty lines of a log (progress-bar redraws collapsed to their last
+    state); [] when it cannot be read. A FIFO in its place is not waited on."""
     try:
-        with protocol.open_regular(run.output) as handle:
+        with protocol.open_regular(path) as handle:
             size = handle.seek(0, os.SEEK_END)
             handle.seek(max(size - max_bytes, 0))
             data = handle.read()
