@@ -13,7 +13,7 @@ from typing import TextIO
 
 from cockpit.redact import redact
 from cockpit.runs.chat import Answer, ChatEngine, ChatError, Generation
-from cockpit.runs.store import RunStoreError, find_run, summarize_dir
+from cockpit.runs.store import RunDir, RunStoreError, find_run, summarize_dir
 from cockpit.termsafe import safe
 
 
@@ -29,14 +29,8 @@ def try_main(
     out: TextIO = sys.stdout,
 ) -> int:
     generation = generation or Generation()
-    try:
-        run = find_run(run_id)
-    except RunStoreError as error:
-        print(f"cockpit try: {error}", file=sys.stderr)
-        return 2
-    if summarize_dir(run).active and checkpoint is None:
-        print(f"cockpit try: {run.id} is still training; try a checkpoint of it with "
-              "--checkpoint N, or wait for its end", file=sys.stderr)  # fmt: skip
+    run = _run_to_ask(run_id, checkpoint)
+    if run is None:
         return 2
     messages = [*([{"role": "system", "content": system}] if system else []),
                 {"role": "user", "content": prompt}]  # fmt: skip
@@ -64,6 +58,21 @@ def try_main(
                 "answers": {side: a.to_json() for side, a in answers.items()}}  # fmt: skip
         print(json.dumps(body, indent=2, ensure_ascii=False), file=out)
     return 0
+
+
+def _run_to_ask(run_id: str, checkpoint: int | None) -> RunDir | None:
+    """The run named, unless it is unknown or still training without a checkpoint asked
+    for (then None, said)."""
+    try:
+        run = find_run(run_id)
+    except RunStoreError as error:
+        print(f"cockpit try: {error}", file=sys.stderr)
+        return None
+    if summarize_dir(run).active and checkpoint is None:
+        print(f"cockpit try: {run.id} is still training; try a checkpoint of it with "
+              "--checkpoint N, or wait for its end", file=sys.stderr)  # fmt: skip
+        return None
+    return run
 
 
 def _answer(
@@ -101,10 +110,8 @@ def sample_main(
     """Ask `count` held-out rows of the run's data: the tuned answer, the base's (when
     there is an adapter to switch off) and the reference answer of the data."""
     generation = generation or Generation()
-    try:
-        run = find_run(run_id)
-    except RunStoreError as error:
-        print(f"cockpit try: {error}", file=sys.stderr)
+    run = _run_to_ask(run_id, checkpoint)
+    if run is None:
         return 2
     results = []
     try:
