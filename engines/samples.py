@@ -110,10 +110,10 @@ def _spread(values: list[float | None]) -> float | None:
 
 def _advantages(totals: list[float | None]) -> list[float | None]:
     known = [t for t in totals if t is not None]
-    if len(known) < 2:
+    std = _spread(known)
+    if std is None:
         return [None] * len(totals)
     mean = sum(known) / len(known)
-    std = math.sqrt(sum((t - mean) ** 2 for t in known) / (len(known) - 1))
     return [None if t is None else round((t - mean) / (std + 1e-4), 4) for t in totals]
 
 
