@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,15 +11,18 @@ from cockpit.runs.store import RUNS_DIR_ENV
 from cockpit.tui.screens.compare import CompareScreen
 from cockpit.tui.screens.runs import RunsScreen
 from tests.compare_fixtures import write_run
+from tests.ui import test_snapshots_runs
 from tests.ui.cockpit_snapshot_app import make_app
 from tests.ui.conftest import screen_text, settle, wait_for
 
 KEYS = ["down", "space", "down", "space", "v"]
 """The newest run marked [1], the one before [2], then compared."""
 
+utc = test_snapshots_runs.utc  # local time is UTC: the list's start times
+
 
 @pytest.fixture
-def two_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def two_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, utc: None) -> Path:
     """Two finished runs that differ in learning rate and steps; local time is UTC."""
     root = tmp_path / "runs"
     write_run(root, "20261201-100000-tiny-demo-cpu", lr=1e-3, evals=True)
@@ -30,12 +30,7 @@ def two_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv(RUNS_DIR_ENV, str(root))
     monkeypatch.setenv(CONFIG_DIR_ENV, str(tmp_path / "config"))
     monkeypatch.setenv("COCKPIT_DATA_PREFLIGHT", "0")
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield root
-    os.environ.pop("TZ") if before is None else os.environ.__setitem__("TZ", before)
-    time.tzset()
+    return root
 
 
 async def test_marked_runs_compare_their_curves_and_keys(two_runs):

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,12 +10,15 @@ import pytest
 from cockpit.paths import CONFIG_DIR_ENV
 from cockpit.runs.store import RUNS_DIR_ENV
 from cockpit.tui.screens.samples import SamplesScreen
+from tests.ui import test_snapshots_runs
 from tests.ui.cockpit_snapshot_app import make_app
 from tests.ui.conftest import screen_text, settle, wait_for
 
 RUN_ID = "20261201-100000-tiny-grpo-cpu"
 T0 = 1_765_000_000.0
 SECRET = "hf_abcdefghijklmnopqrstuvwxyzABCDEF"
+
+utc = test_snapshots_runs.utc  # local time is UTC: the list's start times
 
 
 def _samples(step: int) -> dict:
@@ -61,18 +61,13 @@ def write_grpo_run(root: Path) -> Path:
 
 
 @pytest.fixture
-def grpo_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def grpo_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, utc: None) -> Path:
     """The GRPO run above in a runs folder of its own; local time is UTC."""
     run = write_grpo_run(tmp_path / "runs")
     monkeypatch.setenv(RUNS_DIR_ENV, str(tmp_path / "runs"))
     monkeypatch.setenv(CONFIG_DIR_ENV, str(tmp_path / "config"))
     monkeypatch.setenv("COCKPIT_DATA_PREFLIGHT", "0")
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield run
-    os.environ.pop("TZ") if before is None else os.environ.__setitem__("TZ", before)
-    time.tzset()
+    return run
 
 
 async def test_the_run_warns_and_g_shows_the_samples_redacted(grpo_run):
