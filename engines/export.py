@@ -157,37 +157,39 @@ def ollama(run_dir: Path, name: str, system: str | None, checkpoint: int | None)
     return modelfile
 
 
+def _llama_cpp_tool(inside: str, name: str) -> Path | None:
+    """`$LLAMA_CPP_DIR/inside/name`, else `name` on PATH; None when neither is a file."""
+    folder = os.environ.get("LLAMA_CPP_DIR")
+    on_path = shutil.which(name)
+    found = [Path(folder) / inside / name] if folder else []
+    found += [Path(on_path)] if on_path else []
+    return next((path for path in found if path.is_file()), None)
+
+
 def converter() -> Path:
     """llama.cpp's convert_hf_to_gguf.py: in $LLAMA_CPP_DIR, else on PATH; or why not."""
-    folder = os.environ.get("LLAMA_CPP_DIR")
-    found = [Path(folder) / CONVERTER] if folder else []
-    on_path = shutil.which(CONVERTER)
-    found += [Path(on_path)] if on_path else []
-    for path in found:
-        if path.is_file():
-            return path
-    raise ExportError(
-        "GGUF needs llama.cpp's converter, which is not here. Install it once:\n"
-        "  git clone --depth 1 https://github.com/ggml-org/llama.cpp ~/llama.cpp\n"
-        f"  {sys.executable} -m pip install -r "
-        "~/llama.cpp/requirements/requirements-convert_hf_to_gguf.txt\n"
-        "then run again with LLAMA_CPP_DIR=~/llama.cpp (q4_k_m also needs llama-quantize: "
-        "cmake -B build && cmake --build build --target llama-quantize in that folder)"
-    )
+    found = _llama_cpp_tool("", CONVERTER)
+    if found is None:
+        raise ExportError(
+            "GGUF needs llama.cpp's converter, which is not here. Install it once:\n"
+            "  git clone --depth 1 https://github.com/ggml-org/llama.cpp ~/llama.cpp\n"
+            f"  {sys.executable} -m pip install -r "
+            "~/llama.cpp/requirements/requirements-convert_hf_to_gguf.txt\n"
+            "then run again with LLAMA_CPP_DIR=~/llama.cpp (q4_k_m also needs llama-quantize: "
+            "cmake -B build && cmake --build build --target llama-quantize in that folder)"
+        )
+    return found
 
 
 def quantizer() -> Path:
-    folder = os.environ.get("LLAMA_CPP_DIR")
-    candidates = [Path(folder) / "build" / "bin" / QUANTIZE] if folder else []
-    on_path = shutil.which(QUANTIZE)
-    candidates += [Path(on_path)] if on_path else []
-    for path in candidates:
-        if path.is_file():
-            return path
-    raise ExportError(
-        "q4_k_m needs llama.cpp's llama-quantize: build it in $LLAMA_CPP_DIR (cmake -B build && "
-        "cmake --build build --target llama-quantize), or choose --quant f16 or q8_0"
-    )
+    """llama.cpp's llama-quantize: in $LLAMA_CPP_DIR/build/bin, else on PATH; or why not."""
+    found = _llama_cpp_tool("build/bin", QUANTIZE)
+    if found is None:
+        raise ExportError(
+            "q4_k_m needs llama.cpp's llama-quantize: build it in $LLAMA_CPP_DIR (cmake -B build "
+            "&& cmake --build build --target llama-quantize), or choose --quant f16 or q8_0"
+        )
+    return found
 
 
 def gguf(run_dir: Path, quant: str, checkpoint: int | None) -> Path:
