@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cockpit.runs.status import finite_number
 from cockpit.runs.store import RunDir, find_run, summarize_dir
 from engines.protocol import read_events
 
@@ -112,27 +113,21 @@ def run_curves(run: RunDir) -> RunCurves:
         if not isinstance(step, int) or isinstance(step, bool):
             continue
         if event.get("kind") == "step":
-            tokens = _number(event.get("tokens"))
+            tokens = finite_number(event.get("tokens"))
             if tokens is not None:
                 tokens_at[step] = tokens
             for curve in ("loss", "reward"):
-                value = _number(event.get(curve))
+                value = finite_number(event.get(curve))
                 if value is not None:
                     by_step[curve][step] = (tokens, value)
         elif event.get("kind") == "eval":
-            value = _number(event.get("eval_loss"))
+            value = finite_number(event.get("eval_loss"))
             if value is not None:
                 by_step["eval_loss"][step] = (tokens_at.get(step), value)
     for curve, points in by_step.items():
         if points:
             curves.points[curve] = [(s, t, v) for s, (t, v) in sorted(points.items())]
     return curves
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if value == value and abs(value) != float("inf") else None
 
 
 def _profile(run: RunDir) -> dict[str, Any]:

@@ -76,7 +76,7 @@ class EventFold:
     last_t: float | None = None
 
     def add(self, event: Mapping[str, Any]) -> None:
-        kind, t = event.get("kind"), _number(event.get("t"))
+        kind, t = event.get("kind"), finite_number(event.get("t"))
         if t is not None:
             self.first_t = t if self.first_t is None else self.first_t
             self.last_t = t
@@ -192,14 +192,17 @@ def current_end(meta: Mapping[str, Any], fold: EventFold) -> dict[str, Any] | No
     ends_before = _int(meta.get("ends_before"), None)
     if ends_before is not None:
         return fold.last_end if fold.ends > ends_before else None
-    launched, end_t = _number(meta.get("launch_started")), _number(fold.last_end.get("t"))
+    launched, end_t = (
+        finite_number(meta.get("launch_started")),
+        finite_number(fold.last_end.get("t")),
+    )
     if launched is not None and end_t is not None and end_t >= launched:
         return fold.last_end  # a run recorded before `ends_before` existed
     return None
 
 
 def _never_spawned(meta: Mapping[str, Any], now: float | None) -> bool:
-    created = _number(meta.get("created"))
+    created = finite_number(meta.get("created"))
     if now is None or created is None or meta.get("pid") is not None:
         return False
     return now - created > NEVER_STARTED_S
@@ -291,7 +294,7 @@ def summarize(
         engine=_text(meta.get("engine")) or _text(start.get("engine")) or "",
         step=_int(step.get("step"), None),
         total_steps=_int(start.get("steps"), None),
-        last_loss=_number(step.get("loss")),
+        last_loss=finite_number(step.get("loss")),
         started=started,
         ended=ended,
         duration_s=duration,
@@ -333,7 +336,8 @@ _LATEST = 1e11
 """Unix seconds beyond ±this (year ~5100) are no time an engine wrote."""
 
 
-def _number(value: Any) -> float | None:
+def finite_number(value: Any) -> float | None:
+    """A JSON number as a finite float within ±2**63, else None (bools, huge ints, NaN)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     if isinstance(value, int) and abs(value) > _LARGEST:
@@ -343,12 +347,12 @@ def _number(value: Any) -> float | None:
 
 
 def _int(value: Any, default: int | None) -> int | None:
-    number = _number(value)
+    number = finite_number(value)
     return default if number is None else int(value)
 
 
 def _time(value: Any) -> float | None:
-    number = _number(value)
+    number = finite_number(value)
     return number if number is not None and abs(number) <= _LATEST else None
 
 
