@@ -1,4 +1,4 @@
-"""System tools some tests drive (tmux, Chromium): one rule for when they are missing.
+"""System tools some tests drive (tmux, Chromium, sshd, Slurm): one rule for when they are missing.
 
 In CI (the ``CI`` environment variable set, as `.ci/run` does) a missing tool fails the
 test with the command that installs it, so a CI that tested nothing cannot look green.
@@ -14,6 +14,8 @@ import pytest
 
 TMUX_INSTALL = "apt-get install -y tmux"
 CHROMIUM_INSTALL = "apt-get install -y chromium"
+SSHD_INSTALL = "apt-get install -y openssh-server openssh-client"
+SLURM_INSTALL = "apt-get install -y slurm-wlm munge"
 
 
 def in_ci() -> bool:
@@ -41,3 +43,23 @@ def need_chromium() -> None:
 
     if find_chromium() is None:
         missing_tool("Chromium", CHROMIUM_INSTALL)
+
+
+def need_sshd() -> str:
+    """The sshd binary's path; stops the current test when OpenSSH's server is missing."""
+    sshd = shutil.which("sshd") or (
+        "/usr/sbin/sshd" if os.access("/usr/sbin/sshd", os.X_OK) else None
+    )
+    if sshd is None or shutil.which("ssh") is None:
+        missing_tool("OpenSSH (sshd and ssh)", SSHD_INSTALL)
+    return sshd
+
+
+def need_slurm() -> None:
+    """Stop the current test unless Slurm's daemons, its commands and munge are installed."""
+    wanted = ("slurmctld", "slurmd", "sbatch", "squeue", "sacct", "scancel", "munged")
+    found = [
+        tool for tool in wanted if shutil.which(tool) or os.access(f"/usr/sbin/{tool}", os.X_OK)
+    ]
+    if len(found) < len(wanted):
+        missing_tool("Slurm (slurm-wlm) with munge", SLURM_INSTALL)
