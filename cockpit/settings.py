@@ -9,6 +9,12 @@
     [notify]
     urls = ["ntfy://my-topic"]     # apprise URLs told when a run ends (ntfy, Slack, e-mail…)
 
+    [[hosts]]                      # other machines shown in the Hardware place's fleet view
+    name = "gpu-box"               # shown; also the ssh target unless `ssh` is given
+    ssh = "me@gpu-box.lan"         # optional: any ssh target, a Host of ~/.ssh/config too
+    python = "/opt/venv/bin/python"  # optional: an interpreter there that has cockpit
+    simulate = "rtx3050-4gb"       # optional: that host shows a simulated machine (demos)
+
 Command-line options and environment variables (COCKPIT_RUNS_DIR) win over the file. A
 bad value never stops cockpit: it is reported with what is allowed, and its default used.
 """
@@ -42,7 +48,31 @@ _HEADER = """\
 # default_profile: preselected to launch. theme: a Textual theme. start_place: the first place.
 # [notify] urls: apprise URLs told when a run ends, e.g. ["ntfy://my-topic"]
 # (https://github.com/caronc/apprise/wiki lists every service and its URL form).
+# [[hosts]] name, ssh, python, simulate: another machine in the Hardware place's fleet view.
 """
+
+
+@dataclass(frozen=True)
+class Host:
+    """One `[[hosts]]` entry: another machine the fleet view watches over ssh."""
+
+    name: str
+    """Shown in the fleet view and `cockpit runs --all-hosts`."""
+    ssh: str = ""
+    """The ssh target (`user@host`, a Host of ~/.ssh/config); "" = `name`."""
+    python: str = ""
+    """An interpreter on that host that has cockpit; "" = `cockpit` from its PATH."""
+    simulate: str = ""
+    """A simulated machine shown for that host (`cockpit watch --simulate NAME`)."""
+
+    @property
+    def target(self) -> str:
+        """What ssh connects to."""
+        return self.ssh or self.name
+
+
+HOSTS_KEY = "hosts"
+_HOST_KEYS = tuple(f.name for f in fields(Host))
 
 
 @dataclass(frozen=True)
@@ -54,11 +84,15 @@ class Settings:
     start_place: str = "hardware"
     notify_urls: tuple[str, ...] = ()
     """`[notify] urls`: where the run's reaper says that a run ended (apprise URLs)."""
+    hosts: tuple[Host, ...] = ()
+    """`[[hosts]]`: the machines of the fleet view, in the file's order."""
 
 
 NOTIFY_TABLE = "notify"
 _FILE_KEYS = {"notify_urls": (NOTIFY_TABLE, "urls")}
 """Fields kept in a table of the file: field → (table, key)."""
+_OWN_FORM = {*_FILE_KEYS, HOSTS_KEY}
+"""Fields not written as `key = value` at the top of the file."""
 
 
 def settings_path() -> Path:
@@ -84,7 +118,7 @@ def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
 
 
 def _validated(raw: dict[str, Any], path: Path) -> tuple[Settings, list[str]]:
-    known = {f.name: f for f in fields(Settings) if f.name not in _FILE_KEYS}
+    known = {f.name: f for f in fields(Settings) if f.name not in _OWN_FORM}
     values: dict[str, Any] = {}
     problems: list[str] = []
     raw = dict(raw)
@@ -94,9 +128,12 @@ def _validated(raw: dict[str, Any], path: Path) -> tuple[Settings, list[str]]:
             problems.append(f"{path}: [notify] {problem}; no run-end notifications until fixed.")
         else:
             values["notify_urls"] = urls
+    if HOSTS_KEY in raw:
+        values["hosts"], host_problems = _hosts(raw.pop(HOSTS_KEY))
+        problems += [f"{path}: {problem}" for problem in host_problems]
     for key, value in raw.items():
         if key not in known:
-            keys = ", ".join([*known, f"[{NOTIFY_TABLE}]"])
+            keys = ", ".join([*known, f"[{NOTIFY_TABLE}]", f"[[{HOSTS_KEY}]]"])
             problems.append(f"{path}: unknown key {key!r} ignored; known: {keys}.")
             continue
         problem = _problem(key, value)
@@ -124,6 +161,48 @@ def _notify_urls(table: Any) -> tuple[tuple[str, ...], str | None]:
         shown = redact(bad[0])
         return (), f"{shown!r} is not an apprise URL (SERVICE://…, e.g. ntfy://my-topic)"
     return tuple(urls), None
+
+
+_HOST_EXAMPLE = '[[hosts]] then name = "gpu-box" (ssh = "me@gpu-box", python = "…" optional)'
+
+
+def _hosts(entries: Any) -> tuple[tuple[Host, ...], list[str]]:
+    """The `[[hosts]]` entries that can be used, and why each other one was dropped."""
+    if not isinstance(entries, list):
+        return (), [f"hosts must be an array of tables: {_HOST_EXAMPLE}; no fleet until fixed."]
+    hosts: list[Host] = []
+    problems: list[str] = []
+    for number, entry in enumerate(entries, 1):
+        host, problem = _host(entry, {h.name for h in hosts})
+        if problem:
+            problems.append(f"[[hosts]] entry {number}: {problem}")
+        if host is not None:
+            hosts.append(host)
+    return tuple(hosts), problems
+
+
+def _host(entry: Any, taken: set[str]) -> tuple[Host | None, str | None]:
+    """One `[[hosts]]` table as a Host (None: dropped), and what was wrong with it."""
+    if not isinstance(entry, dict):
+        return None, f"must be a table: {_HOST_EXAMPLE}; dropped."
+    unknown = sorted(set(entry) - set(_HOST_KEYS))
+    values = {key: entry[key] for key in _HOST_KEYS if key in entry}
+    bad = [key for key, value in values.items() if not isinstance(value, str)]
+    if bad:
+        return None, f"{bad[0]} must be a string (in quotes); dropped."
+    name = values.get("name", "").strip()
+    if not name:
+        return None, f"has no name; {_HOST_EXAMPLE}; dropped."
+    if name in taken:
+        return None, f"a second host named {name!r}; names must differ; dropped."
+    target = values.get("ssh", "") or name
+    if target.startswith("-") or any(c.isspace() for c in target):
+        shown = redact(target)
+        return None, f"ssh target {shown!r} must be user@host or a Host of ~/.ssh/config; dropped."
+    host = Host(**{**values, "name": name})
+    if unknown:
+        return host, f"unknown key {unknown[0]!r} ignored; known: {', '.join(_HOST_KEYS)}."
+    return host, None
 
 
 def _problem(key: str, value: Any) -> str | None:
@@ -154,11 +233,17 @@ def runs_dir_problem(runs_dir: str) -> str | None:
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
     """Write the settings atomically; raises OSError (nothing changed) when it cannot."""
     path = settings_path() if path is None else path
-    data = {k: v for k, v in asdict(settings).items() if k not in _FILE_KEYS}
+    data = {k: v for k, v in asdict(settings).items() if k not in _OWN_FORM}
     for name, (table, key) in _FILE_KEYS.items():
         if getattr(settings, name):
             data.setdefault(table, {})[key] = list(getattr(settings, name))
-    write_atomic(path, (_HEADER + tomli_w.dumps(data)).encode("utf-8"))
+    # [[hosts]] tables with only the keys given, as a person writes them (tomli_w would
+    # write short ones inline)
+    hosts = "".join(
+        f"\n[[{HOSTS_KEY}]]\n" + tomli_w.dumps({k: v for k, v in asdict(h).items() if v})
+        for h in settings.hosts
+    )
+    write_atomic(path, (_HEADER + tomli_w.dumps(data) + hosts).encode("utf-8"))
     return path
 
 

@@ -24,6 +24,8 @@ import pytest
 
 from tests import system_tools
 
+pytest_plugins = ["tests.sshd"]  # the `sshd_hosts` fixture: a real sshd on 127.0.0.1
+
 TESTS = Path(__file__).resolve().parent
 BY_DIRECTORY = {"bench": ("bench",), "e2e": ("e2e", "slow"), "engines": ("slow",)}
 """Markers every test under tests/<directory> gets."""
