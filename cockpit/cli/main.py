@@ -101,7 +101,7 @@ def _run_command(args: argparse.Namespace) -> int:
     if args.command == "watch":
         from cockpit.cli.watch import watch_main
 
-        return watch_main(args.simulate, args.json, args.once, args.interval)
+        return watch_main(args.simulate, args.json, args.once, args.interval, args.stream)
     if args.command == "doctor":
         from cockpit.cli.doctor import doctor_main
 
@@ -166,6 +166,10 @@ def _run_command(args: argparse.Namespace) -> int:
         from cockpit.cli.serve import serve_main, tui_argv
 
         return serve_main(args.host, args.port, tui_argv(args))
+    if args.command == "runs" and args.all_hosts:
+        from cockpit.cli.all_hosts import all_hosts_main
+
+        return all_hosts_main(args.json)
     from cockpit.cli.train import runs_command  # train, runs, stop
 
     return runs_command(args)

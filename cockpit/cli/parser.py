@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--json", action="store_true", help="JSON instead of text lines")
     watch.add_argument("--simulate", metavar="NAME", help=_SIMULATE_HELP)
     watch.add_argument("--interval", type=_positive_float, default=1.0, metavar="S")
+    watch.add_argument(
+        "--stream",
+        action="store_true",
+        help="one JSON line per interval with this host's name and active runs (what the "
+        "fleet view reads over ssh), until stdin or stdout closes",
+    )
 
     doctor = sub.add_parser("doctor", help="check the Python/CUDA training stack")
     doctor.add_argument("--json", action="store_true", help="findings as a JSON list")
@@ -93,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--json", action="store_true", help="as a JSON list")
     runs.add_argument(
         "--compare", nargs="+", metavar="RUN_ID", help="these runs side by side (two or more)"
+    )
+    runs.add_argument(
+        "--all-hosts",
+        action="store_true",
+        help="also the runs of every [[hosts]] machine of the settings, over ssh",
     )
 
     stop = sub.add_parser("stop", help="stop a run gracefully (checkpoint, then exit)")
