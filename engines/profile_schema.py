@@ -43,6 +43,7 @@ DATA_ROLES = (
 Checkpointing = Literal["off", "on", "unsloth"]
 Optimizer = Literal["adamw", "adamw_8bit", "paged_adamw_8bit", "paged_adamw", "adafactor", "sgd"]
 VllmMode = Literal["colocate", "server"]
+Where = Literal["local", "ssh", "slurm"]
 
 TINY_DEMO_MODEL = TINY_LLAMA_ID
 """`[model] name_or_path` of the tiny Llama-style model the engine builds locally (no download)."""
@@ -60,7 +61,7 @@ time, so the Profiles form and `cockpit estimate` show the size before the run."
 
 TOP_KEYS = ("name", "description", "engine")
 """The top-level keys, in file order."""
-SECTIONS = ("model", "lora", "data", "train", "grpo", "env", "hardware")
+SECTIONS = ("model", "lora", "data", "train", "grpo", "env", "hardware", "launch")
 """The tables, in file order."""
 
 
@@ -152,6 +153,45 @@ class HardwareSection:
 
 
 @dataclass(frozen=True)
+class LaunchSection:
+    """Where the run goes. Multi-machine runs go through `accelerate launch` rendezvous on
+    every machine (one per host or node); Slurm does the queueing, never cockpit."""
+
+    where: Where = "local"
+    hosts: tuple[str, ...] = ()
+    """ssh: the machines, as named in ~/.ssh/config; the first runs rank 0 (the main process)."""
+    gpus_per_host: int = 1
+    """ssh: training processes per host (0: one process on the CPU)."""
+    partition: str = ""
+    """slurm: the partition (empty: the cluster's default)."""
+    nodes: int = 1
+    gpus_per_node: int = 1
+    """slurm: GPUs asked of each node (--gres=gpu:N), one training process each (0: CPU)."""
+    time: str = ""
+    """slurm: the time limit (--time), e.g. "04:00:00" or "1-00:00:00"; empty: the partition's."""
+    account: str = ""
+    sbatch: tuple[str, ...] = ()
+    """slurm: more #SBATCH options, e.g. ["--qos=high", "--mem=64G"]."""
+    port: int = 29500
+    """The rendezvous port on the first host or node (accelerate's --main_process_port)."""
+
+    @property
+    def machines(self) -> int:
+        """How many machines train: the hosts, the nodes, or this one."""
+        if self.where == "ssh":
+            return max(len(self.hosts), 1)
+        return max(self.nodes, 1) if self.where == "slurm" else 1
+
+    @property
+    def per_machine(self) -> int | None:
+        """Training processes on each machine (one per GPU, one on CPU); None: local, where
+        [hardware] gpus decides."""
+        if self.where == "ssh":
+            return max(self.gpus_per_host, 1)
+        return max(self.gpus_per_node, 1) if self.where == "slurm" else None
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     model: ModelSection
@@ -165,6 +205,7 @@ class Profile:
     """Present for engine = "grpo"."""
     env: EnvSection = field(default_factory=EnvSection)
     hardware: HardwareSection = field(default_factory=HardwareSection)
+    launch: LaunchSection = field(default_factory=LaunchSection)
 
 
 SECTION_TYPES: dict[str, type] = {
@@ -175,6 +216,7 @@ SECTION_TYPES: dict[str, type] = {
     "grpo": GrpoSection,
     "env": EnvSection,
     "hardware": HardwareSection,
+    "launch": LaunchSection,
 }
 
 
@@ -211,6 +253,7 @@ def profile_from_dict(raw: Mapping[str, Any]) -> Profile:
         grpo=_section(GrpoSection, raw.get("grpo")),
         env=_section(EnvSection, raw.get("env")),
         hardware=_section(HardwareSection, raw.get("hardware")),
+        launch=_section(LaunchSection, raw.get("launch")),
     )
 
 

@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 
 from cockpit.redact import redact
+from cockpit.runs.slurm import JobState
 from cockpit.runs.status import RunSummary, format_duration
 from cockpit.runs.watcher import RunUpdate, RunWatcher
 from cockpit.termsafe import safe
@@ -77,6 +78,15 @@ def event_line(event: dict[str, Any]) -> str | None:
     return None
 
 
+def _queue_line(summary: RunSummary) -> str:
+    """ "Slurm job 12: PENDING (Resources)" while a Slurm run's job state changes; "" else."""
+    job = summary.extra.get("slurm")
+    if not isinstance(job, dict) or not job.get("state"):
+        return ""
+    state = JobState.from_json(job)
+    return f"Slurm job {summary.extra.get('slurm_job', '?')}: {state.shown()}" if state else ""
+
+
 def follow(
     watcher: RunWatcher, *, console: Console | None = None, poll_s: float = 0.25
 ) -> RunSummary:
@@ -86,10 +96,15 @@ def follow(
     watcher carries on where it stopped.
     """
     console = console or Console()
+    said = ""
     with _progress(console) as progress:
         task: TaskID | None = None
         while True:
             update = watcher.poll()
+            queue = _queue_line(update.summary)
+            if queue and queue != said:  # a Slurm job: PENDING (Resources), RUNNING on node1
+                progress.console.print(echo(queue))
+                said = queue
             for event in update.events:
                 line = event_line(event)
                 if line:

@@ -94,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--detach", action="store_true", help="start it and return at once")
     train.add_argument("--force", action="store_true", help="start even if it won't fit")
     train.add_argument("--resume", metavar="RUN_ID", help="resume a run from its last checkpoint")
+    train.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="pre-flight and print what would run (the Slurm batch script, the commands per "
+        "host) without starting anything",
+    )
 
     runs = sub.add_parser("runs", help="list runs with their status")
     runs.add_argument("--json", action="store_true", help="as a JSON list")

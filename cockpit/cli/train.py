@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
 from typing import Any, TextIO
 
@@ -21,7 +22,14 @@ from cockpit.redact import redact
 from cockpit.runs.preflight import EXIT_INVALID, PreflightError, preflight
 from cockpit.runs.status import RunSummary, format_duration, iso_time
 from cockpit.runs.store import RunDir, RunStoreError, list_runs, load_run, output_tail, runs_root
-from cockpit.runs.supervisor import resume_run, start_run, stop_run
+from cockpit.runs.supervisor import (
+    command_text,
+    engine_command,
+    resume_run,
+    slurm_script,
+    start_run,
+    stop_run,
+)
 from cockpit.runs.watcher import RunWatcher
 from cockpit.termsafe import safe, safe_line
 
@@ -51,7 +59,40 @@ def runs_command(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
+    if args.dry_run:
+        return dry_run_main(args.profile, force=args.force)
     return train_main(args.profile, detach=args.detach, force=args.force, resume=args.resume)
+
+
+def dry_run_main(profile: str | None, *, force: bool = False, out: TextIO | None = None) -> int:
+    """Pre-flight and print what starting `profile` would run, starting nothing. Exit 0,
+    or pre-flight's code when it refuses (what would run is printed all the same)."""
+    from cockpit.profiles.store import find_profile
+    from cockpit.runs.store import next_run_id
+
+    write = out or sys.stdout
+    path = find_profile(profile) if profile else None
+    if path is None:
+        _error(f"cockpit train: no profile file or listed profile named {profile!r}")
+        return EXIT_INVALID
+    check = preflight(path, force=force)
+    if check.profile is None:
+        _error(check.describe())
+        return check.exit_code
+    run_id = next_run_id(check.profile.name)
+    run_dir = runs_root() / run_id
+    where = check.profile.launch.where
+    print(f"# dry run of {path}: nothing started; the run would be {run_dir}", file=write)
+    for line in check.describe().splitlines():
+        print(f"# {line}", file=write)
+    if where == "slurm":
+        print(f"# submitted with: sbatch --parsable {run_dir / 'slurm.sbatch'}", file=write)
+        print(safe(redact(slurm_script(check, run_id, run_dir, stage=False))), file=write, end="")
+    else:
+        command = engine_command(check.python, run_dir, processes=check.processes)
+        print(f"# on {socket.gethostname()}:", file=write)
+        print(command_text(command), file=write)
+    return check.exit_code
 
 
 def train_main(
@@ -79,7 +120,9 @@ def train_main(
     if run is None:
         return EXIT_INVALID
     meta = load_run(run.id, run.path.parent)
-    console.print(f"run {echo(run.id)} started (pid {meta.pid}); files in {echo(run.path)}")
+    job = meta.extra.get("slurm_job")
+    how = f"submitted to Slurm as job {job}" if job else f"started (pid {meta.pid})"
+    console.print(f"run {echo(run.id)} {how}; files in {echo(run.path)}")
     if detach:
         console.print(_detached_hint(run.id))
         return 0

@@ -48,6 +48,13 @@ _PLACEHOLDERS: dict[str, str] = {
     "train.max_steps": "0: train for epochs",
     "train.save_steps": f"default {DEFAULT_SAVE_STEPS}; 0: no checkpoints",
     "train.save_total_limit": "default 2 (the newest); 0: keep every one",
+    "launch.hosts": "ssh: gpu1, gpu2 (from ~/.ssh/config; the first is rank 0)",
+    "launch.gpus_per_host": "ssh: default 1; 0: one process on the CPU",
+    "launch.partition": "slurm: empty: the cluster's default",
+    "launch.gpus_per_node": "slurm: default 1; 0: one process on the CPU",
+    "launch.time": "slurm: e.g. 04:00:00; empty: the partition's limit",
+    "launch.account": "slurm: empty: your default account",
+    "launch.sbatch": "slurm: more options, e.g. --qos=high, --mem=64G",
 }
 
 

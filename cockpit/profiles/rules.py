@@ -25,6 +25,7 @@ from engines.profile_schema import (
     Optimizer,
     Quantization,
     VllmMode,
+    Where,
 )
 
 Verdict = tuple[Any, "str | None", "str | None"]
@@ -169,7 +170,81 @@ def _string_list(what: str, *, allow: str | None = None) -> Check:
     return check
 
 
-_EXAMPLES = {"module names": '["q_proj", "v_proj"]', "reward names": '["format", "exact_match"]'}
+_EXAMPLES = {
+    "module names": '["q_proj", "v_proj"]',
+    "reward names": '["format", "exact_match"]',
+    "host names": '["gpu1", "gpu2"]',
+}
+
+
+def _word(what: str) -> Check:
+    """A name handed to ssh or Slurm as one argument: no spaces, no leading "-" (an option)."""
+
+    def check(value: Any) -> Verdict:
+        converted, message, hint = _text()(value)
+        if message is None and value and (value.startswith("-") or not value.isprintable()):
+            return value, f"must be a {what}, not an option (no leading '-')", None
+        if message is None and any(c.isspace() for c in value):
+            return value, f"must be one {what}, without spaces", None
+        return converted, message, hint
+
+    return check
+
+
+def _hosts(value: Any) -> Verdict:
+    if isinstance(value, (list, tuple)) and not value:
+        return (), None, None  # none yet: only where = "ssh" needs them
+    converted, message, hint = _string_list("host names")(value)
+    if message is not None:
+        return converted, message, hint
+    for host in converted:
+        if _word("host name")(host)[1] is not None:
+            return value, f"{host!r} is not a host name (no spaces, no leading '-')", None
+    return converted, None, None
+
+
+_SLURM_TIME = re.compile(r"\d+(:\d{1,2}){0,2}|\d+-\d+(:\d{1,2}){0,2}|unlimited|infinite", re.I)
+_SLURM_TIME_ALLOWED = (
+    'must be a Slurm time limit: "minutes", "hours:minutes:seconds" or '
+    '"days-hours:minutes:seconds", e.g. "04:00:00"'
+)
+
+
+def _slurm_time(value: Any) -> Verdict:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value, _SLURM_TIME_ALLOWED, f'write "{value}" in quotes ({value} minutes)'
+    converted, message, hint = _text()(value)
+    if message is not None or not value or _SLURM_TIME.fullmatch(value.strip()):
+        return (converted.strip() if message is None else converted), message, hint
+    short = re.fullmatch(r"(\d+)\s*(h|hours?|m|min|minutes?|d|days?)", value.strip(), re.I)
+    if short:
+        number, unit = int(short[1]), short[2][0].lower()
+        hint = {"h": f'"{number:02d}:00:00"', "m": f'"{number}"', "d": f'"{number}-00:00:00"'}
+        return value, _SLURM_TIME_ALLOWED, f"write {hint[unit]}"
+    return value, _SLURM_TIME_ALLOWED, None
+
+
+def _sbatch_options(value: Any) -> Verdict:
+    """Extra #SBATCH options: each one option ("--qos=high"), never a second line."""
+    allowed = 'must be a list of sbatch options such as ["--qos=high", "--mem=64G"]'
+    if not isinstance(value, (list, tuple)):
+        return value, allowed, f'write ["{value}"]' if isinstance(value, str) else None
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            return value, allowed, None
+        text = item.strip()
+        if text.upper().startswith("#SBATCH"):
+            return value, allowed, f'write "{text[7:].strip()}" (cockpit adds #SBATCH)'
+        if not text.startswith("-") or not text.isprintable():
+            return value, allowed, f'an option starts with "-", e.g. "--{text}"'
+    return tuple(item.strip() for item in value), None, None
+
+
+def _port(value: Any) -> Verdict:
+    converted, message, hint = _int(1)(value)
+    if message is None and value > 65535:
+        return value, "must be a TCP port, 1 to 65535", None
+    return converted, message, hint
 
 
 def _gpus(value: Any) -> Verdict:
@@ -310,6 +385,27 @@ RULES: dict[str, dict[str, Check]] = {
         "gpu_memory_gib": _number(0.0),
         "reserve_gib": _number(0.0),
     },
+    "launch": {
+        "where": _choice(
+            get_args(Where),
+            {
+                "remote": "ssh",
+                "hosts": "ssh",
+                "cluster": "slurm",
+                "sbatch": "slurm",
+                "here": "local",
+            },
+        ),
+        "hosts": _hosts,
+        "gpus_per_host": _int(0),
+        "partition": _word("partition name"),
+        "nodes": _int(1),
+        "gpus_per_node": _int(0),
+        "time": _slurm_time,
+        "account": _word("account name"),
+        "sbatch": _sbatch_options,
+        "port": _port,
+    },
 }
 
 
@@ -376,6 +472,10 @@ _KEY_ALIASES: dict[str, str] = {
     "max_response_length": "grpo.max_completion_length",
     "kl_coef": "grpo.beta",
     "gpu_memory_utilization": "grpo.vllm_gpu_memory_utilization",
+    "num_nodes": "launch.nodes",
+    "num_machines": "launch.nodes",
+    "time_limit": "launch.time",
+    "queue": "launch.partition",
     "vllm": "grpo.use_vllm",
     "training": "[train]",
     "peft": "[lora]",

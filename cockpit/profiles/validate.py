@@ -29,7 +29,7 @@ from cockpit.profiles.rules import (
     grpo_batch_rule,
     unknown_key_hint,
 )
-from engines.profile_schema import SECTION_TYPES, SECTIONS, GrpoSection, Profile
+from engines.profile_schema import SECTION_TYPES, SECTIONS, GrpoSection, LaunchSection, Profile
 
 Severity = Literal["error", "warning"]
 
@@ -165,6 +165,7 @@ def parse_profile(raw: Any, *, source: str = "") -> tuple[Profile | None, list[P
         grpo=sections["grpo"] if engine == "grpo" else None,
         env=sections["env"],
         hardware=sections["hardware"],
+        launch=sections["launch"],
     )
     return profile, out.problems
 
@@ -258,9 +259,44 @@ def _cross_check(
     if memory_known and 0 < hardware.gpu_memory_gib <= hardware.reserve_gib:
         message = f"must be less than gpu_memory_gib ({hardware.gpu_memory_gib:g})"
         out.add("hardware.reserve_gib", hardware.reserve_gib, message + ": nothing left to train")
+    _check_launch(tables["launch"], sections["launch"], tables["hardware"], out)
     batch_keys = ("train.batch_size", "train.grad_accum", "grpo.num_generations", "grpo")
-    if engine == "grpo" and not out.failed(*batch_keys, "hardware.gpus"):
-        _check_grpo_batch(train, sections["grpo"], hardware.gpus, out)
+    launch_keys = ("launch.where", "launch.hosts", "launch.nodes", "launch.gpus_per_node")
+    if engine == "grpo" and not out.failed(*batch_keys, "hardware.gpus", *launch_keys):
+        launch = sections["launch"]
+        processes = (
+            hardware.gpus if launch.where == "local" else launch.machines * launch.per_machine
+        )
+        _check_grpo_batch(train, sections["grpo"], processes, out)
+
+
+_SLURM_KEYS = ("partition", "nodes", "gpus_per_node", "time", "account", "sbatch")
+_SSH_KEYS = ("hosts", "gpus_per_host")
+
+
+def _check_launch(
+    table: Mapping[str, Any] | None,
+    launch: LaunchSection,
+    hardware: Mapping[str, Any] | None,
+    out: _Collector,
+) -> None:
+    """A launch that names no machine is refused; keys for another `where` are said unused."""
+    if not table or out.failed("launch.where"):
+        return
+    if launch.where == "ssh" and not launch.hosts and not out.failed("launch.hosts"):
+        hint = 'add hosts = ["gpu1", "gpu2"] (names from ~/.ssh/config; the first runs rank 0)'
+        out.add(
+            "launch.hosts", MISSING, 'required when where = "ssh": the machines to train on', hint
+        )
+    unused = {"local": (*_SSH_KEYS, *_SLURM_KEYS), "ssh": _SLURM_KEYS, "slurm": _SSH_KEYS}
+    for key in unused[launch.where]:
+        if key in table and getattr(launch, key) != getattr(LaunchSection(), key):
+            message = f'ignored: where = "{launch.where}"'
+            out.add(f"launch.{key}", table[key], message, None, "warning")
+    if launch.where != "local" and hardware and hardware.get("gpus", 1) != 1:
+        per = "gpus_per_host" if launch.where == "ssh" else "gpus_per_node"
+        message = f'ignored when where = "{launch.where}": launch.{per} says how many per machine'
+        out.add("hardware.gpus", hardware["gpus"], message, f"set launch.{per} instead", "warning")
 
 
 def _check_grpo_batch(train: Any, grpo: GrpoSection, gpus: int | str, out: _Collector) -> None:

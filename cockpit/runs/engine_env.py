@@ -18,12 +18,15 @@ ENGINE_MODULE_ENV = "COCKPIT_ENGINE_MODULE"
 """Names a stand-in engine module (the tests' fake engine); unset: `engines`."""
 
 
-def engines_search_path(run_dir: Path) -> Path:
-    """The folder to put on the engine's PYTHONPATH so that `import engines` works."""
+def engines_search_path(run_dir: Path, *, stage: bool = True) -> Path:
+    """The folder to put on the engine's PYTHONPATH so that `import engines` works
+    (`stage=False`: where it will be, nothing copied: a dry run)."""
     package = Path(protocol.__file__).resolve().parent
     if package.parent.name not in ("site-packages", "dist-packages"):
         return package.parent
     staged = run_dir / ".engines"
+    if not stage:
+        return staged
     shutil.rmtree(staged, ignore_errors=True)
     shutil.copytree(package, staged / "engines", ignore=shutil.ignore_patterns("__pycache__"))
     return staged

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 from cockpit.hardware.snapshot import GpuTraits
+from cockpit.paths import runs_root
 from cockpit.profiles.rules import GRPO_BATCH_CAUSE, grpo_batch_rule
 from cockpit.profiles.store import (
     LoadedProfile,
@@ -37,6 +38,12 @@ from cockpit.runs.interpreter import training_interpreter
 from cockpit.runs.model_source import Probe, check_model, default_probe
 from cockpit.runs.preventable import known_causes
 from cockpit.runs.refusal import FORCE, Refusal, from_problem
+from cockpit.runs.remote_check import (
+    asks_remote_gpus,
+    launch_refusals,
+    remote_cards,
+    remote_processes,
+)
 from cockpit.runs.stack_check import TrainingStack
 from cockpit.runs.vllm_check import vllm_warning
 from engines.profile_schema import Profile
@@ -119,7 +126,8 @@ def preflight(
     if loaded.profile is None:
         return Preflight(path, None, tuple(_profile_refusals(loaded)), loaded=loaded)
     profile = loaded.profile
-    cards = _cards(gpu_sizes_gib, gpus)
+    remote = profile.launch.where != "local"  # the GPUs are the nodes', not this machine's
+    cards = remote_cards(profile) if remote else _cards(gpu_sizes_gib, gpus)
     sizes = tuple(g.memory_gib for g in cards if g.memory_gib)
     refusals, notes = [], [str(p) for p in loaded.problems]  # a warning says "warning: …"
     data = resolve_data_path(profile, path)
@@ -134,11 +142,17 @@ def preflight(
     if stack is not None and stack.error:
         notes.append(f"could not check the training stack: {stack.error}")
     refusals += env_refusals
-    processes, gpu_refusals = _processes(profile, sizes)
+    processes, gpu_refusals = (
+        (remote_processes(profile), []) if remote else _processes(profile, sizes)
+    )
     refusals += gpu_refusals + _grpo_refusals(profile, processes)
+    launch_found, launch_notes = launch_refusals(profile, runs_root())
+    refusals += launch_found
+    notes += launch_notes
     trained_by = None if env_refusals else python
     known, warnings = known_causes(profile, data, cards, processes, trained_by)
-    warnings += fallback_warnings(profile, cards, stack)
+    if not (asks_remote_gpus(profile) and not cards):
+        warnings += fallback_warnings(profile, cards, stack)  # unknowable for unseen GPUs
     check = default_data_check() if data_check == "auto" else data_check
     if isinstance(data, Path) and not refusals and check is not None:
         data_found, data_warned, data_notes = data_check_findings(path, python, data, check, force)

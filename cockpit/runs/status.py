@@ -19,6 +19,11 @@ is testable without a process. The rules:
   event. After `cockpit stop`, a forced end (or an exit without an end) is `stopped`.
 - A crash without an end event names a full disk when the output's tail (or the note the
   reaper leaves when it cannot rewrite run.json) shows one, with the fix.
+- A Slurm run (run.json's `slurm_job`) has no pid here: the job's state stands in for it
+  (`cockpit.runs.slurm`). PENDING is `queued` with Slurm's reason; RUNNING is `starting` or
+  `running`; an ended job without an end event is `stopped` (CANCELLED, PREEMPTED,
+  TIMEOUT) or `crashed` (FAILED, OUT_OF_MEMORY, NODE_FAIL…) with Slurm's word first. A
+  TIMEOUT says so even when the engine, sent SIGTERM at the limit, wrote its end.
 - A run folder that cannot be read (a damaged or hostile run.json, an events.jsonl that is
   a FIFO or unreadable) is `unreadable`, with the reason.
 
@@ -36,9 +41,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 Status = Literal[
-    "starting", "running", "finished", "failed", "stopped", "crashed", "unknown", "unreadable"
+    "queued",
+    "starting",
+    "running",
+    "finished",
+    "failed",
+    "stopped",
+    "crashed",
+    "unknown",
+    "unreadable",
 ]
-ACTIVE: tuple[str, ...] = ("starting", "running")
+ACTIVE: tuple[str, ...] = ("queued", "starting", "running")
 """Statuses of a run whose process may still be working."""
 
 EXIT_0_NO_STEP = (
@@ -160,17 +173,27 @@ def format_duration(seconds: float | None) -> str:
 
 
 def derive_status(
-    meta: Mapping[str, Any], fold: EventFold, alive: bool | None, now: float | None = None
+    meta: Mapping[str, Any],
+    fold: EventFold,
+    alive: bool | None,
+    now: float | None = None,
+    job: Mapping[str, Any] | None = None,
 ) -> tuple[Status, str]:
     """(status, reason) of a run; `alive`: its pid runs (None: cannot tell, another host);
-    `now` lets a run that was created but never spawned end as failed."""
+    `now` lets a run that was created but never spawned end as failed; `job`: a Slurm run's
+    job state (`JobState.to_json()`), None when Slurm does not know it."""
     current = fold.starts > _int(meta.get("starts_before"), 0)
     end = current_end(meta, fold)
-    if end is not None:
-        return _from_end(end, fold)
     steps = fold.segment_steps if current else 0
+    if end is not None:
+        status, reason = _from_end(end, fold)
+        if job and job.get("state") == "TIMEOUT":
+            return status, f"TIMEOUT: {_TIMEOUT_TEXT}; {reason}"
+        return status, reason
     if meta.get("spawn_error"):
         return "failed", f"could not start the engine: {meta['spawn_error']}"
+    if meta.get("slurm_job"):
+        return _from_job(meta, job, steps)
     exited = meta.get("exit_code") is not None or bool(meta.get("signal"))
     if not exited:
         if _never_spawned(meta, now):
@@ -181,6 +204,53 @@ def derive_status(
             return "stopped", "killed by `cockpit stop` before it wrote an end event"
         return "crashed", NO_END
     return _from_exit(meta, steps)
+
+
+_TIMEOUT_TEXT = "Slurm ended the job at its time limit; resume it, or raise launch.time"
+_JOB_ENDS: dict[str, tuple[Status, str]] = {
+    "CANCELLED": ("stopped", "cancelled (scancel)"),
+    "PREEMPTED": ("stopped", "preempted by a job of higher priority; resume it"),
+    "TIMEOUT": ("stopped", _TIMEOUT_TEXT),
+    "DEADLINE": ("stopped", "reached its deadline (--deadline)"),
+    "OUT_OF_MEMORY": (
+        "crashed",
+        "Slurm killed it for using more host memory than it asked for; "
+        'ask for more with launch.sbatch = ["--mem=…"]',
+    ),
+    "NODE_FAIL": ("crashed", "a node of the job failed"),
+    "BOOT_FAIL": ("crashed", "a node failed to boot"),
+    "FAILED": ("crashed", "the job failed"),
+    "COMPLETED": ("crashed", "the job ended without an end event"),
+}
+
+
+def _from_job(
+    meta: Mapping[str, Any], job: Mapping[str, Any] | None, steps: int
+) -> tuple[Status, str]:
+    """A Slurm run without an end event of this launch (see the module docstring)."""
+    job_id = meta.get("slurm_job")
+    if job is None:
+        return "unknown", f"Slurm job {job_id}: squeue, scontrol and sacct do not know it"
+    state = str(job.get("state") or "")
+    reason = str(job.get("reason") or "")
+    if state in ("PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD"):
+        why = f" ({reason})" if reason and reason != "None" else ""
+        return "queued", f"{state}{why}: Slurm job {job_id} waits for its nodes"
+    if state not in _JOB_ENDS:
+        if state in ("RUNNING", "COMPLETING", "SUSPENDED", "SIGNALING", "STAGE_OUT"):
+            return ("running" if steps else "starting"), _live_reason(meta, True) or (
+                "" if state == "RUNNING" else state
+            )
+        return "unknown", f"Slurm job {job_id} is {state or 'in no known state'}"
+    status, text = _JOB_ENDS[state]
+    code = (
+        f" (exit code {job['exit_code']})" if job.get("exit_code") not in (None, "", "0:0") else ""
+    )
+    if meta.get("stop_requested") and state in ("CANCELLED", "COMPLETED", "FAILED"):
+        return "stopped", f"{state}{code}: stopped by `cockpit stop` before it wrote an end event"
+    if state == "COMPLETED" and not steps:
+        return "failed", f"{state}{code}: {EXIT_0_NO_STEP}"
+    return status, f"{state}{code}: {text}"
 
 
 def current_end(meta: Mapping[str, Any], fold: EventFold) -> dict[str, Any] | None:
@@ -276,10 +346,12 @@ def summarize(
     fold: EventFold,
     alive: bool | None,
     now: float | None = None,
+    job: Mapping[str, Any] | None = None,
 ) -> RunSummary:
-    """The RunSummary of one run from its parts (`now` for the duration of a live run)."""
+    """The RunSummary of one run from its parts (`now` for the duration of a live run;
+    `job`: a Slurm run's job state)."""
     now = time.time() if now is None else now
-    status, reason = derive_status(meta, fold, alive, now)
+    status, reason = derive_status(meta, fold, alive, now, job)
     start, step = fold.start or {}, fold.last_step or {}
     end = current_end(meta, fold) or {}
     started = _time(meta.get("started")) or _time(fold.first_t)
@@ -304,7 +376,7 @@ def summarize(
         adapter_path=_text(end.get("adapter_path")),
         last_checkpoint=_text((fold.last_checkpoint or {}).get("path")),
         created=_time(meta.get("created")),
-        extra=_extra(meta, start, end),
+        extra=_extra(meta, start, end) | ({"slurm": dict(job)} if job else {}),
     )
 
 
@@ -319,7 +391,8 @@ def _ended(
 
 
 def _extra(meta: Mapping[str, Any], start: Mapping[str, Any], end: Mapping[str, Any]) -> dict:
-    picked = {k: meta.get(k) for k in ("host", "python", "command_text", "launches", "notified")}
+    keys = ("host", "python", "command_text", "launches", "notified", "launcher", "slurm_job")
+    picked = {k: meta.get(k) for k in keys}
     picked |= {k: start.get(k) for k in ("backend", "device", "world_size", "epochs")}
     picked |= {k: end.get(k) for k in ("error_class", "error_message")}
     return {k: v for k, v in picked.items() if v is not None}

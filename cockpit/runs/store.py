@@ -11,6 +11,7 @@ the reason; a malformed events line is skipped.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import errno
 import os
@@ -28,9 +29,10 @@ import tomli_w
 from cockpit.paths import RUNS_DIR_ENV, file_in_the_way, runs_root
 from cockpit.profiles.store import ProfileSource, loaded_profile, resolve_data_path
 from cockpit.profiles.validate import describe_problems
+from cockpit.runs import slurm
 from cockpit.runs.procs import process_alive, valid_pid
 from cockpit.runs.reaper import UNRECORDED_NOTE
-from cockpit.runs.runjson import SCHEMA_VERSION, RunMetaError, read_meta, write_meta
+from cockpit.runs.runjson import SCHEMA_VERSION, RunMetaError, read_meta, update_meta, write_meta
 from cockpit.runs.status import (
     EventFold,
     RunSummary,
@@ -130,6 +132,14 @@ def launch_estimate(profile: Profile) -> dict[str, Any] | None:
         return estimate_record(estimate(profile, suggest=False), profile)
     except Exception:  # an unknown model, an odd profile: the run starts all the same
         return None
+
+
+def next_run_id(profile_name: str, root: Path | None = None, now: float | None = None) -> str:
+    """The id a run of this profile started now would get (a dry run shows it)."""
+    root = runs_root() if root is None else root
+    base = _base_id(profile_name, time.time() if now is None else now)
+    taken = (root / f"{base}-{n}" if n > 1 else root / base for n in range(1, 1000))
+    return next((p.name for p in taken if not p.exists()), base)
 
 
 def _base_id(profile_name: str, now: float) -> str:
@@ -261,12 +271,35 @@ def _summarize_dir(run: RunDir, now: float | None, folds: EventFolds | None) -> 
         fold = fold_events(run.events) if folds is None else folds.fold(run.events)
     except OSError as exc:
         raise RunMetaError(f"cannot read {run.events.name}: {exc.strerror or exc}") from exc
-    alive = pid_alive(meta, run.id)
+    alive, job = liveness(run, meta)
+    if job is not None or meta.get("slurm_job"):
+        return _explain_crash(run, summarize(run.path, meta, fold, alive, now, job))
     if alive is False and meta.get("exit_code") is None and not meta.get("signal"):
         # The reaper may have recorded the exit between reading run.json and finding the
         # processes gone: read it once more rather than call a clean exit a crash.
         meta = read_meta(run.run_json)
     return _explain_crash(run, summarize(run.path, meta, fold, alive, now))
+
+
+def liveness(run: RunDir, meta: dict[str, Any]) -> tuple[bool | None, dict[str, Any] | None]:
+    """(alive, job): whether the run's engine lives (None: cannot tell from here) and, for
+    a Slurm run, its job's state, which stands in for a pid."""
+    if meta.get("slurm_job"):
+        return None, slurm_job_state(run, meta)
+    return pid_alive(meta, run.id), None
+
+
+def slurm_job_state(run: RunDir, meta: dict[str, Any]) -> dict[str, Any] | None:
+    """A Slurm run's job state: as recorded once it ended, else asked of Slurm (and
+    recorded when it shows the job ended, for after Slurm forgets it)."""
+    final = slurm.JobState.from_json(meta.get("slurm_final"))
+    if final is not None:
+        return final.to_json()
+    state = slurm.job_state(str(meta["slurm_job"]))
+    if state is not None and state.ended:
+        with contextlib.suppress(OSError, RunMetaError):
+            update_meta(run.run_json, slurm_final=state.to_json())
+    return None if state is None else state.to_json()
 
 
 def fold_events(path: Path) -> EventFold:

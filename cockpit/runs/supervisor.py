@@ -29,9 +29,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cockpit
+from cockpit.atomic import write_atomic
 from cockpit.hardware.snapshot import GpuTraits
 from cockpit.redact import redact, redact_args
-from cockpit.runs import procs
+from cockpit.runs import procs, slurm
 from cockpit.runs.engine_env import ENGINE_MODULE_ENV, engines_search_path
 from cockpit.runs.preflight import Preflight, PreflightError, preflight
 from cockpit.runs.runjson import RunMetaError, read_meta, update_meta
@@ -51,7 +52,10 @@ GRACE_S = 60.0
 """How long `stop_run` waits for the engine to checkpoint and end after SIGINT."""
 TERM_S = 10.0
 """How long it then waits after SIGTERM to the run's process group, before SIGKILL."""
-_LAUNCH_FIELDS = ("pid", "pgid", "reaper_pid", "launch_started", "ended", "exit_code", "signal")
+_LAUNCH_FIELDS = (
+    *("pid", "pgid", "reaper_pid", "launch_started", "ended", "exit_code", "signal"),
+    *("slurm_job", "slurm_final"),
+)
 
 
 class LaunchError(RunStoreError):
@@ -176,6 +180,9 @@ def _archive_launch(run: RunDir) -> None:
 
 
 def _launch(run: RunDir, check: Preflight, *, resume: bool, module: str | None) -> None:
+    if check.profile is not None and check.profile.launch.where == "slurm":
+        _submit(run, check, resume=resume, module=module)
+        return
     command = engine_command(
         check.python, run.path, processes=check.processes, resume=resume, module=module
     )
@@ -188,6 +195,48 @@ def _launch(run: RunDir, check: Preflight, *, resume: bool, module: str | None) 
         with contextlib.suppress(OSError):
             update_meta(run.run_json, spawn_error=reason, ended=time.time())
         raise LaunchError(f"could not start the engine of {run.id}: {reason}") from exc
+
+
+def slurm_script(
+    check: Preflight,
+    run_id: str,
+    run_dir: Path,
+    *,
+    resume: bool = False,
+    module: str | None = None,
+    stage: bool = True,
+) -> str:
+    """The batch script a Slurm run is submitted with (`cockpit train --dry-run` shows it,
+    `stage=False`: nothing copied into a run dir that does not exist yet)."""
+    assert check.profile is not None
+    return slurm.batch_script(
+        check.profile.launch,
+        run_id=run_id,
+        run_dir=run_dir,
+        python=check.python,
+        engines_path=engines_search_path(run_dir, stage=stage),
+        resume=resume,
+        module=module or os.environ.get(ENGINE_MODULE_ENV) or "engines",
+    )
+
+
+def _submit(run: RunDir, check: Preflight, *, resume: bool, module: str | None) -> None:
+    """Write the batch script into the run dir and `sbatch` it; the job id goes to run.json."""
+    script = run.path / slurm.SCRIPT_FILE
+    command = ["sbatch", "--parsable", str(script)]
+    meta = _read_or_empty(run)
+    try:
+        text = slurm_script(check, run.id, run.path, resume=resume, module=module)
+        write_atomic(script, text.encode("utf-8"))
+        _record_launch(run, check, command, meta)
+        update_meta(run.run_json, launcher="slurm", slurm_job=None, slurm_final=None)
+        job_id = slurm.submit(script)
+        update_meta(run.run_json, slurm_job=job_id, launch_started=time.time())
+    except (OSError, slurm.SlurmError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        with contextlib.suppress(OSError):
+            update_meta(run.run_json, spawn_error=reason, ended=time.time())
+        raise LaunchError(f"could not submit {run.id} to Slurm: {reason}") from exc
 
 
 def _record_launch(run: RunDir, check: Preflight, command: list[str], meta: dict) -> None:
@@ -279,6 +328,8 @@ def stop_run(
         meta = read_meta(run.run_json)
     except RunMetaError as exc:
         raise RunStoreError(f"cannot stop {run.id}: {exc}") from exc
+    if meta.get("slurm_job"):
+        return _stop_job(run, str(meta["slurm_job"]), grace_s, term_s, on_step)
     pid, pgid = meta.get("pid"), meta.get("pgid")
     if not procs.valid_pid(pid) or not pid_alive(meta, run.id):
         return summarize_dir(run)
@@ -349,6 +400,35 @@ def _stop_steps(
         ),
         ("sent SIGKILL to the run's processes", to_all(procs.kill_signal()), 5.0),
     ]
+
+
+def _stop_job(
+    run: RunDir, job_id: str, grace_s: float, term_s: float, on_step: Callable[[str], None] | None
+) -> RunSummary:
+    """A Slurm run: SIGINT to its steps (the engine checkpoints and ends), then `scancel`.
+    A job still queued is just cancelled."""
+    say = on_step or (lambda text: None)
+    job = slurm.job_state(job_id, fresh=True)
+    if job is None or job.ended:
+        return summarize_dir(run)
+    update_meta(run.run_json, stop_requested=time.time())
+
+    def ended() -> bool:
+        state = slurm.job_state(job_id, fresh=True)
+        return state is None or state.ended
+
+    try:
+        if not job.queued:
+            slurm.cancel(job_id, "INT")
+            say(f"asked job {job_id}'s engine to stop (checkpoint, then end); up to {grace_s:g} s")
+            if _wait_until(ended, grace_s, poll_s=0.5):
+                return summarize_dir(run)
+        slurm.cancel(job_id)
+        say(f"cancelled Slurm job {job_id} (scancel); waiting up to {term_s:g} s")
+        _wait_until(ended, term_s, poll_s=0.5)
+    except slurm.SlurmError as exc:
+        raise RunStoreError(f"cannot stop {run.id}: {exc}") from exc
+    return summarize_dir(run)
 
 
 def _exit_recorded(run: RunDir) -> bool:

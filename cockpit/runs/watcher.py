@@ -21,7 +21,7 @@ from typing import Any
 from cockpit.runs.runjson import RunMetaError, read_meta
 from cockpit.runs.samples import SampleLog
 from cockpit.runs.status import EventFold, RunSummary, summarize, unreadable_summary
-from cockpit.runs.store import RunDir, pid_alive
+from cockpit.runs.store import RunDir, liveness
 from engines.protocol import EventTail
 
 _ETA_WINDOW_S = 30.0
@@ -207,7 +207,8 @@ class RunWatcher:
             return unreadable_summary(self.run.path, str(exc))
         if self._events_error:
             return unreadable_summary(self.run.path, self._events_error)
-        return summarize(self.run.path, meta, self._fold, pid_alive(meta, self.run.id), now)
+        alive, job = liveness(self.run, meta)
+        return summarize(self.run.path, meta, self._fold, alive, now, job)
 
 
 def steps_per_second(points: Sequence[StepPoint]) -> float | None:

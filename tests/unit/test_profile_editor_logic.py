@@ -24,7 +24,8 @@ GPUS = FIELD_BY_KEY["hardware.gpus"]
 
 
 def test_every_key_of_the_format_has_a_field_of_a_fitting_kind():
-    assert list(FIELDS) == ["", "model", "lora", "data", "train", "grpo", "env", "hardware"]
+    tables = ["", "model", "lora", "data", "train", "grpo", "env", "hardware", "launch"]
+    assert list(FIELDS) == tables
     kinds = {dotted: spec.kind for dotted, spec in FIELD_BY_KEY.items()}
     assert kinds["train.batch_size"] == "int"
     assert kinds["train.learning_rate"] == "float"
@@ -33,6 +34,8 @@ def test_every_key_of_the_format_has_a_field_of_a_fitting_kind():
     assert kinds["lora.target_modules"] == "names"
     assert kinds["hardware.gpus"] == "gpus"
     assert FIELD_BY_KEY["model.quantization"].choices == ("none", "8bit", "4bit")
+    assert FIELD_BY_KEY["launch.where"].choices == ("local", "ssh", "slurm")
+    assert kinds["launch.hosts"] == kinds["launch.sbatch"] == "names"
 
 
 def test_typed_numbers_become_numbers_and_anything_else_is_kept_as_typed():

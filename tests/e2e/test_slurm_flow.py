@@ -1,0 +1,137 @@
+"""Issue 17's Slurm runs against a REAL single-node Slurm (tests/slurm.py) and the real engine.
+
+- `cockpit train` in a real terminal: the job waits in the queue behind another job
+  (PENDING, Resources), then runs, its loss on screen, and ends COMPLETED / finished.
+- `cockpit stop` of a running job: SIGINT through `scancel --signal=INT`, the engine
+  checkpoints and ends `stopped`; resume resubmits from that checkpoint and finishes.
+- A job past its time limit (one minute, Slurm's smallest) ends TIMEOUT.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cockpit.runs.status import RunSummary
+from cockpit.runs.store import summarize_dir
+from cockpit.runs.supervisor import resume_run, start_run, stop_run
+from tests.e2e.tmux import Tmux
+from tests.engines.helpers import engine_env
+from tests.slurm import SlurmCluster
+from tests.system_tools import need_tmux
+
+COCKPIT = str(Path(sys.executable).parent / "cockpit")
+SHIPPED = Path(__file__).resolve().parents[2] / "profiles"
+
+pytestmark = pytest.mark.e2e
+
+
+def _profile(tmp_path: Path, *, steps: int, save_steps: int = 10, time_limit: str = "") -> Path:
+    text = (SHIPPED / "tiny-demo-cpu.toml").read_text()
+    text = text.replace("max_steps = 30", f"max_steps = {steps}")
+    text = re.sub(r"save_steps = \d+", f"save_steps = {save_steps}", text)
+    text = text.replace('"data/demo.jsonl"', f'"{SHIPPED / "data" / "demo.jsonl"}"')
+    text += '\n[launch]\nwhere = "slurm"\ngpus_per_node = 0\n'
+    text += f'time = "{time_limit}"\n' if time_limit else ""
+    path = tmp_path / "slurm-demo.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slurm_cluster: SlurmCluster) -> dict:
+    """cockpit's and the engine's environment (sbatch passes it on to the job)."""
+    values = engine_env(tmp_path / "cache", COCKPIT_RUNS_DIR=str(tmp_path / "runs"))
+    values |= {"COCKPIT_CONFIG_DIR": str(tmp_path / "config"), **slurm_cluster.env}
+    values |= {"COCKPIT_DATA_PREFLIGHT": "0"}
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+def _wait(probe: Callable[[], RunSummary], done: Callable[[RunSummary], bool], timeout: float):
+    deadline = time.monotonic() + timeout
+    summary = probe()
+    while not done(summary):
+        assert time.monotonic() < deadline, f"gave up waiting; last: {summary}"
+        time.sleep(0.5)
+        summary = probe()
+    return summary
+
+
+def test_a_queued_job_runs_with_its_loss_on_screen_and_completes(env, tmp_path, slurm_cluster):
+    need_tmux()
+    blocker = slurm_cluster.run(
+        "sbatch", "--parsable", "--exclusive", "--wrap", "sleep 300", "-o", "/dev/null"
+    ).stdout.strip()
+    deadline = time.monotonic() + 30
+    while slurm_cluster.job_state(blocker) != "RUNNING":
+        assert time.monotonic() < deadline, slurm_cluster.logs()
+        time.sleep(0.2)
+    profile = _profile(tmp_path, steps=40)
+    term = Tmux(f"env -u COLUMNS -u LINES {COCKPIT} train {profile}", 100, 30, env)
+    try:
+        screen = term.wait_for("PENDING", timeout=60)
+        assert "submitted to Slurm as job" in screen and "(Resources)" in screen
+        assert re.search(r"\bqueued\b", screen)
+        slurm_cluster.run("scancel", blocker)
+        screen = term.wait_until(
+            lambda s: re.search(r"loss \d+\.\d{4}", s) is not None, timeout=120, what="a loss"
+        )
+        assert "RUNNING on" in screen
+        screen = term.wait_for("[exited", timeout=180)
+        assert "finished" in screen and "[exited 0]" in screen
+    finally:
+        term.close()
+
+    def listed() -> dict:
+        argv = [COCKPIT, "runs", "--json"]
+        runs = json.loads(subprocess.run(argv, capture_output=True, env=env, check=True).stdout)
+        assert len(runs) == 1
+        return runs[0]
+
+    deadline = time.monotonic() + 60  # the batch shell outlives the engine's end a moment
+    while (run := listed())["extra"]["slurm"]["state"] != "COMPLETED":
+        assert time.monotonic() < deadline, run
+        time.sleep(0.5)
+    assert run["status"] == "finished" and run["step"] == 40
+
+
+def test_stop_checkpoints_through_scancel_and_resume_resubmits_to_the_end(env, tmp_path):
+    run = start_run(_profile(tmp_path, steps=300, save_steps=5))
+    meta = json.loads((run.path / "run.json").read_text())
+    assert meta["launcher"] == "slurm" and meta["slurm_job"].isdigit()
+    assert (run.path / "slurm.sbatch").read_text().startswith("#!/bin/bash")
+    _wait(lambda: summarize_dir(run), lambda s: (s.step or 0) >= 6, timeout=180)
+    stopped = stop_run(run.id, grace_s=90, term_s=20)
+    assert stopped.status == "stopped", stopped
+    assert stopped.last_checkpoint, "a graceful stop leaves a checkpoint"
+    first_job = meta["slurm_job"]
+    resumed = resume_run(run.id)
+    new_job = json.loads((run.path / "run.json").read_text())["slurm_job"]
+    assert new_job != first_job
+    assert "--resume" in (run.path / "slurm.sbatch").read_text()
+    final = _wait(lambda: summarize_dir(resumed), lambda s: not s.active, timeout=300)
+    assert final.status == "finished", final
+    assert final.step == 300
+    starts = [
+        json.loads(line)
+        for line in (run.path / "events.jsonl").read_text().splitlines()
+        if '"kind": "start"' in line or '"kind":"start"' in line
+    ]
+    assert starts[-1].get("resumed_from"), starts[-1]
+
+
+def test_a_job_past_its_time_limit_shows_timeout(env, tmp_path):
+    run = start_run(_profile(tmp_path, steps=1_000_000, save_steps=50, time_limit="1"))
+    summary = _wait(lambda: summarize_dir(run), lambda s: not s.active, timeout=240)
+    assert summary.extra["slurm"]["state"] == "TIMEOUT", summary
+    assert summary.reason.startswith("TIMEOUT"), summary.reason
+    assert "launch.time" in summary.reason
