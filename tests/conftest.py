@@ -24,7 +24,9 @@ import pytest
 
 from tests import system_tools
 
-pytest_plugins = ["tests.sshd"]  # the `sshd_hosts` fixture: a real sshd on 127.0.0.1
+# Fixtures of real system services: `sshd_hosts` (an sshd on 127.0.0.1), `slurm_cluster`
+# (a single-node Slurm with munge).
+pytest_plugins = ["tests.sshd", "tests.slurm"]
 
 TESTS = Path(__file__).resolve().parent
 BY_DIRECTORY = {"bench": ("bench",), "e2e": ("e2e", "slow"), "engines": ("slow",)}

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Literal
 
 from cockpit.hardware.snapshot import GpuTraits
+from cockpit.redact import redact
 from cockpit.runs.model_source import Probe
 from cockpit.runs.preflight import Preflight, preflight
 from cockpit.runs.refusal import FORCIBLE
+from cockpit.runs.slurm import SCRIPT_FILE
 from cockpit.runs.stack_check import (
     STACK_TIMEOUT_S,
     TRAIN_MODULES,
@@ -27,7 +29,7 @@ from cockpit.runs.stack_check import (
     same_interpreter,
 )
 from cockpit.runs.store import runs_root
-from cockpit.runs.supervisor import command_text, engine_command
+from cockpit.runs.supervisor import command_text, engine_command, slurm_script
 
 __all__ = ["TRAIN_MODULES", "LaunchCheck", "check_launch", "missing_modules"]
 
@@ -51,6 +53,8 @@ class LaunchCheck:
     """The engine's command line, with a placeholder for the run directory."""
     gpu_gib: float | None = None
     """The largest GPU the verdict was judged on; None without a GPU."""
+    script: str = ""
+    """A Slurm run's batch script, as it will be submitted (the run dir a placeholder)."""
 
     @property
     def ok(self) -> bool:
@@ -134,9 +138,15 @@ def check_launch(
     checked = preflight(
         profile_path, force=force, gpu_sizes_gib=gpu_sizes_gib, gpus=gpus, hub_probe=hub_probe
     )
-    command = engine_command(checked.python, "RUN_DIR", processes=checked.processes)
-    text = command_text(command).replace("RUN_DIR", display_run_dir())
+    script = ""
+    if checked.profile is not None and checked.profile.launch.where == "slurm":
+        shown = Path(display_run_dir())
+        script = slurm_script(checked, RUN_DIR_PLACEHOLDER, shown, stage=False)
+        text = f"sbatch --parsable {shown / SCRIPT_FILE}"
+    else:
+        command = engine_command(checked.python, "RUN_DIR", processes=checked.processes)
+        text = command_text(command).replace("RUN_DIR", display_run_dir())
     if gpus is not None:
         gpu_sizes_gib = [g.memory_gib for g in gpus if g.memory_gib]
     gpu_gib = max(gpu_sizes_gib) if gpu_sizes_gib else None
-    return LaunchCheck(name, checked, text, gpu_gib)
+    return LaunchCheck(name, checked, text, gpu_gib, redact(script))

@@ -233,11 +233,11 @@ def _from_job(
         return "unknown", f"Slurm job {job_id}: squeue, scontrol and sacct do not know it"
     state = str(job.get("state") or "")
     reason = str(job.get("reason") or "")
-    if state in ("PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD"):
+    if state in ("PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD") and not steps:
         why = f" ({reason})" if reason and reason != "None" else ""
         return "queued", f"{state}{why}: Slurm job {job_id} waits for its nodes"
     if state not in _JOB_ENDS:
-        if state in ("RUNNING", "COMPLETING", "SUSPENDED", "SIGNALING", "STAGE_OUT"):
+        if steps or state in ("RUNNING", "COMPLETING", "SUSPENDED", "SIGNALING", "STAGE_OUT"):
             return ("running" if steps else "starting"), _live_reason(meta, True) or (
                 "" if state == "RUNNING" else state
             )

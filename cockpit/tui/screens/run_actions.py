@@ -277,12 +277,13 @@ class RunActions(PlaceScreen):
             text = str(summary.extra.get("command_text") or "")
         else:
             check = self.launch_check()
-            text = check.twin if check is not None else ""
+            text = (check.script or check.twin) if check is not None else ""
         if not text:
             self.say("No command to copy yet", severity="warning")
             return
         self.app.copy_to_clipboard(text)
-        self.say(f"Copied: {text}")
+        lines = text.count("\n")
+        self.say(f"Copied the batch script ({lines} lines)" if lines > 1 else f"Copied: {text}")
 
     # -- endings --------------------------------------------------------------------------
 

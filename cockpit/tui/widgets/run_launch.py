@@ -30,7 +30,9 @@ def launch_keys(check: LaunchCheck | None) -> Content:
     keys = [_key("s", "start")] if check is None or check.ok else []
     if check is not None and check.forcible:
         keys.append(_key("f", "start anyway (asks first)"))
-    keys.append(_key("c", "copy the command"))
+    keys.append(
+        _key("c", "copy the batch script" if check and check.script else "copy the command")
+    )
     return Content("  ·  ").join(keys)
 
 
@@ -72,10 +74,13 @@ def verdict_content(check: LaunchCheck) -> Content:
 
 
 def command_content(check: LaunchCheck) -> Content:
-    """The exact engine command, and the same start from a shell."""
+    """The exact engine command (a Slurm run: the batch script it submits), and the same
+    start from a shell."""
+    script = ("\n", (check.script.rstrip("\n"), "")) if check.script else ()
     return Content.assemble(
         ("Will run\n", "$text-muted"),
         (check.command, "bold"),
+        *script,
         ("\nFrom a shell: ", "$text-muted"),
         (check.twin, "bold"),
     )

@@ -24,6 +24,7 @@ NEW_RUN = "new-run"
 """Option id of the "new run" entry."""
 
 STATUS_STYLES: dict[str, str] = {
+    "queued": "$text-muted",
     "starting": "$text-muted",
     "running": "bold $accent",
     "finished": "$success",

@@ -14,6 +14,7 @@ from cockpit.hardware.format import fmt_bytes
 from cockpit.hardware.snapshot import MachineSnapshot
 from cockpit.runs.endings import cause, next_steps
 from cockpit.runs.feed import RunEstimate
+from cockpit.runs.slurm import JobState
 from cockpit.runs.status import RunSummary, format_duration
 from cockpit.runs.watcher import RunUpdate, StepPoint
 from cockpit.tui.widgets.profile_list import verdict_style
@@ -41,8 +42,18 @@ def head_content(summary: RunSummary) -> Content:
         status,
         "\n",
         (" · ".join(f for f in facts if f), "$text-muted"),
+        *_queue(extra),
         *_notified(extra.get("notified")),
     )
+
+
+def _queue(extra: dict) -> tuple[str | tuple[str, str], ...]:
+    """A Slurm run's job: its state (with why it waits) and its nodes."""
+    job = JobState.from_json(extra.get("slurm"))
+    if job is None:
+        return ()
+    style = "$warning" if job.queued else "$text-muted"
+    return ("\n", (f"Slurm job {job.job_id or extra.get('slurm_job', '?')}: {job.shown()}", style))
 
 
 def _notified(outcome: object) -> tuple[str | tuple[str, str], ...]:
