@@ -33,6 +33,8 @@ from tests.system_tools import need_sshd
 READY_S = 30.0
 """How long sshd may take to accept a login (a loaded 2-core machine is slow to fork)."""
 LIVE = "localgpu"
+LIVE_TOO = "localgpu2"
+"""A second name for the same sshd: two "hosts" of a multi-host run."""
 DEAD = "deadhost"
 
 
@@ -105,7 +107,7 @@ def _ssh_config(folder: Path, port: int, dead_port: int) -> Path:
     )
     config = folder / "ssh_config"
     config.write_text(
-        f"Host {LIVE}\n  HostName 127.0.0.1\n  Port {port}\n{common}"
+        f"Host {LIVE} {LIVE_TOO}\n  HostName 127.0.0.1\n  Port {port}\n{common}"
         f"Host {DEAD}\n  HostName 127.0.0.1\n  Port {dead_port}\n{common}"
     )
     return config

@@ -19,6 +19,7 @@ from rich.markup import escape
 
 from cockpit.cli.follow import echo, follow
 from cockpit.redact import redact
+from cockpit.remote.ssh import ssh_argv
 from cockpit.runs.preflight import EXIT_INVALID, PreflightError, preflight
 from cockpit.runs.status import RunSummary, format_duration, iso_time
 from cockpit.runs.store import RunDir, RunStoreError, list_runs, load_run, output_tail, runs_root
@@ -27,6 +28,7 @@ from cockpit.runs.supervisor import (
     engine_command,
     resume_run,
     slurm_script,
+    ssh_commands,
     start_run,
     stop_run,
 )
@@ -88,6 +90,10 @@ def dry_run_main(profile: str | None, *, force: bool = False, out: TextIO | None
     if where == "slurm":
         print(f"# submitted with: sbatch --parsable {run_dir / 'slurm.sbatch'}", file=write)
         print(safe(redact(slurm_script(check, run_id, run_dir, stage=False))), file=write, end="")
+    elif where == "ssh":
+        for rank, (host, argv) in enumerate(ssh_commands(check, run_dir, stage=False)):
+            print(f"# rank {rank} on {host}; its output goes to hosts/{host}.log", file=write)
+            print(safe(command_text(ssh_argv(host, argv))), file=write)
     else:
         command = engine_command(check.python, run_dir, processes=check.processes)
         print(f"# on {socket.gethostname()}:", file=write)

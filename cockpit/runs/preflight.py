@@ -146,7 +146,7 @@ def preflight(
         (remote_processes(profile), []) if remote else _processes(profile, sizes)
     )
     refusals += gpu_refusals + _grpo_refusals(profile, processes)
-    launch_found, launch_notes = launch_refusals(profile, runs_root())
+    launch_found, launch_notes = launch_refusals(profile, runs_root(), python, data)
     refusals += launch_found
     notes += launch_notes
     trained_by = None if env_refusals else python

@@ -24,6 +24,8 @@ is testable without a process. The rules:
   `running`; an ended job without an end event is `stopped` (CANCELLED, PREEMPTED,
   TIMEOUT) or `crashed` (FAILED, OUT_OF_MEMORY, NODE_FAIL…) with Slurm's word first. A
   TIMEOUT says so even when the engine, sent SIGTERM at the limit, wrote its end.
+- An ssh run one of whose hosts failed (run.json's `host_failed`, written by
+  `cockpit.runs.ssh_launch`) is `crashed`, naming the host, whatever the others wrote.
 - A run folder that cannot be read (a damaged or hostile run.json, an events.jsonl that is
   a FIFO or unreadable) is `unreadable`, with the reason.
 
@@ -185,6 +187,9 @@ def derive_status(
     current = fold.starts > _int(meta.get("starts_before"), 0)
     end = current_end(meta, fold)
     steps = fold.segment_steps if current else 0
+    failed = meta.get("host_failed")  # an ssh run: one host's engine ended the run
+    if isinstance(failed, Mapping) and (end is None or end.get("status") != "finished"):
+        return "crashed", f"host {failed.get('host')}: {failed.get('reason')}"
     if end is not None:
         status, reason = _from_end(end, fold)
         if job and job.get("state") == "TIMEOUT":

@@ -32,7 +32,8 @@ import cockpit
 from cockpit.atomic import write_atomic
 from cockpit.hardware.snapshot import GpuTraits
 from cockpit.redact import redact, redact_args
-from cockpit.runs import procs, slurm
+from cockpit.remote.ssh import ssh_argv
+from cockpit.runs import procs, slurm, ssh_launch
 from cockpit.runs.engine_env import ENGINE_MODULE_ENV, engines_search_path
 from cockpit.runs.preflight import Preflight, PreflightError, preflight
 from cockpit.runs.runjson import RunMetaError, read_meta, update_meta
@@ -54,7 +55,7 @@ TERM_S = 10.0
 """How long it then waits after SIGTERM to the run's process group, before SIGKILL."""
 _LAUNCH_FIELDS = (
     *("pid", "pgid", "reaper_pid", "launch_started", "ended", "exit_code", "signal"),
-    *("slurm_job", "slurm_final"),
+    *("slurm_job", "slurm_final", "ssh_hosts", "host_failed"),
 )
 
 
@@ -180,15 +181,28 @@ def _archive_launch(run: RunDir) -> None:
 
 
 def _launch(run: RunDir, check: Preflight, *, resume: bool, module: str | None) -> None:
-    if check.profile is not None and check.profile.launch.where == "slurm":
+    where = check.profile.launch.where if check.profile is not None else "local"
+    if where == "slurm":
         _submit(run, check, resume=resume, module=module)
         return
-    command = engine_command(
-        check.python, run.path, processes=check.processes, resume=resume, module=module
-    )
     meta = _read_or_empty(run)
     try:
-        _record_launch(run, check, command, meta)
+        if where == "ssh":
+            hosts = ssh_commands(check, run.path, resume=resume, module=module)
+            command = [sys.executable, "-m", "cockpit.runs.ssh_launch", str(run.path)]
+            _record_launch(run, check, command, meta)
+            shown = "\n".join(command_text(ssh_argv(host, argv)) for host, argv in hosts)
+            update_meta(
+                run.run_json,
+                ssh_hosts=[{"host": h, "argv": redact_args(a)} for h, a in hosts],
+                command_text=shown,
+                launcher="ssh",
+            )
+        else:
+            command = engine_command(
+                check.python, run.path, processes=check.processes, resume=resume, module=module
+            )
+            _record_launch(run, check, command, meta)
         _spawn_reaper(run, command)
     except OSError as exc:  # a full disk, no file handles left, an unreadable run dir
         reason = exc.strerror or str(exc)
@@ -215,6 +229,28 @@ def slurm_script(
         run_dir=run_dir,
         python=check.python,
         engines_path=engines_search_path(run_dir, stage=stage),
+        resume=resume,
+        module=module or os.environ.get(ENGINE_MODULE_ENV) or "engines",
+    )
+
+
+def ssh_commands(
+    check: Preflight,
+    run_dir: Path,
+    *,
+    resume: bool = False,
+    module: str | None = None,
+    stage: bool = True,
+) -> list[tuple[str, list[str]]]:
+    """(host, remote command) of each host of an ssh run, rank 0 first."""
+    assert check.profile is not None
+    launch = check.profile.launch
+    return ssh_launch.host_commands(
+        launch,
+        run_dir=run_dir,
+        python=check.python,
+        engines_path=engines_search_path(run_dir, stage=stage),
+        main_address=ssh_launch.main_address(launch.hosts[0]),
         resume=resume,
         module=module or os.environ.get(ENGINE_MODULE_ENV) or "engines",
     )

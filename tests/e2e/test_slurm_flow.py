@@ -135,3 +135,19 @@ def test_a_job_past_its_time_limit_shows_timeout(env, tmp_path):
     assert summary.extra["slurm"]["state"] == "TIMEOUT", summary
     assert summary.reason.startswith("TIMEOUT"), summary.reason
     assert "launch.time" in summary.reason
+
+
+def test_dry_run_prints_the_batch_script_and_submits_nothing(env, tmp_path, slurm_cluster):
+    done = subprocess.run(
+        [COCKPIT, "train", str(_profile(tmp_path, steps=5)), "--dry-run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "#!/bin/bash" in done.stdout and "#SBATCH --nodes=1" in done.stdout
+    assert "srun " in done.stdout
+    queue = slurm_cluster.run("squeue", "-h", "-o", "%i").stdout.split()
+    assert queue == []
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
