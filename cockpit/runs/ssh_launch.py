@@ -89,6 +89,16 @@ def host_commands(
     return commands
 
 
+def host_logs(run_dir: Path) -> list[tuple[str, Path]]:
+    """(host, its log) of an ssh run, rank 0 first; [] for any other run."""
+    try:
+        hosts = read_meta(run_dir / RUN_FILE).get("ssh_hosts") or []
+    except RunMetaError:
+        return []
+    names = [h.get("host") for h in hosts if isinstance(h, dict)]
+    return [(n, run_dir / HOSTS_DIR / f"{n}.log") for n in names if isinstance(n, str)]
+
+
 class _Host:
     """One host's ssh process, its log, and its remote engine's process group."""
 

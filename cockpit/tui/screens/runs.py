@@ -25,8 +25,10 @@ from cockpit.hardware.snapshot import GpuTraits, MachineSnapshot
 from cockpit.profiles.store import ProfileEntry, list_profiles
 from cockpit.runs.endings import can_resume, has_trained, known_problem, unsettled
 from cockpit.runs.launch_check import LaunchCheck, check_launch
+from cockpit.runs.ssh_launch import host_logs
 from cockpit.runs.status import RunSummary
 from cockpit.runs.store import EventFolds, RunDir, RunStoreError, list_runs, summarize_dir
+from cockpit.tui.screens.prompt import ChoicePrompt
 from cockpit.tui.screens.run_actions import RunActions
 from cockpit.tui.widgets.run_launch import LaunchPane
 from cockpit.tui.widgets.run_list import NEW_RUN, RunList
@@ -352,11 +354,20 @@ class RunsScreen(RunActions):
         if summary is None:
             return
         problem = known_problem(summary) if not summary.active else None
-        self.cockpit.open_log(
-            str(RunDir(summary.run_dir).output),
-            line=None if problem is None else problem.line,
-            follow=summary.active,
-        )
+        output = str(RunDir(summary.run_dir).output)
+        hosts = host_logs(summary.run_dir)
+        if not hosts:
+            line = None if problem is None else problem.line
+            self.cockpit.open_log(output, line=line, follow=summary.active)
+            return
+        choices = [(f"rank {i} · {host}", str(log)) for i, (host, log) in enumerate(hosts)]
+        choices.append(("cockpit's own (output.log)", output))
+
+        def chosen(path: str | None) -> None:
+            if path is not None:
+                self.cockpit.open_log(path, follow=summary.active)
+
+        self.app.push_screen(ChoicePrompt("Read log", "Which host's log", choices), chosen)
 
     def action_new_run(self) -> None:
         """Show the launch pane and move to its profile list."""
