@@ -32,8 +32,12 @@ from cockpit.tui.places import PLACE_BY_MODE, PLACES, Place, screen_class
 if TYPE_CHECKING:
     from cockpit.doctor.finding import Finding
     from cockpit.hardware.sampler import HardwareSampler
+    from cockpit.remote.fleet import Fleet
+    from cockpit.settings import Host
 
 DoctorRunner = Callable[[str | None], "list[Finding]"]
+FleetFactory = Callable[["Sequence[Host]", float, Callable[[], None]], "Fleet"]
+"""Makes the fleet of the Hardware place's fleet view: (hosts, interval, on_change)."""
 
 _LETTER_ACTIONS = frozenset({"switch_place", "help", "settings", "quit_key"})
 """App actions bound to keys that a text field takes as typing."""
@@ -76,6 +80,13 @@ def _run_doctor(python: str | None) -> list[Finding]:
     return run_doctor(python, models=profile_models())
 
 
+def _ssh_fleet(hosts: Sequence[Host], interval: float, on_change: Callable[[], None]) -> Fleet:
+    """The real fleet (ssh to each host), imported when the fleet view is first shown."""
+    from cockpit.remote.fleet import Fleet
+
+    return Fleet(hosts, interval, on_change=on_change)
+
+
 class CockpitApp(App[None]):
     """The cockpit TUI."""
 
@@ -115,6 +126,7 @@ class CockpitApp(App[None]):
         follow_log: bool = False,
         settings: Settings | None = None,
         startup_notes: Sequence[str] = (),
+        fleet_factory: FleetFactory | None = None,
     ) -> None:
         if start_place not in PLACE_BY_MODE:
             raise ValueError(f"unknown place {start_place!r}; one of {', '.join(PLACE_BY_MODE)}")
@@ -138,6 +150,7 @@ class CockpitApp(App[None]):
         self.log_line: int | None = None
         self.settings = settings or Settings()
         self._startup_notes = list(startup_notes)
+        self.fleet_factory: FleetFactory = fleet_factory or _ssh_fleet
 
     def on_mount(self) -> None:
         if self.settings.theme != self.theme:

@@ -14,7 +14,8 @@ from cockpit.doctor.finding import Finding
 from cockpit.hardware.sampler import HardwareSampler
 from cockpit.hardware.simulated import SimulatedSource
 from cockpit.hardware.snapshot import GIB, DiskUsage, GpuSnapshot, HostSnapshot, NvmlStatus
-from cockpit.tui.app import CockpitApp
+from cockpit.settings import Host, Settings
+from cockpit.tui.app import CockpitApp, FleetFactory
 
 FROZEN_T = 1_000.0
 TRAINING_S = 300.0
@@ -154,12 +155,15 @@ def make_app(
     start_place: str = "hardware",
     seed_history_s: int = 0,
     log_target: str | None = None,
+    hosts: tuple[Host, ...] = (),
+    fleet_factory: FleetFactory | None = None,
 ) -> CockpitApp:
     """A CockpitApp on fixtures.
 
     ``gpu``: a simulation name, a fixed source, or None for a machine without NVIDIA
     driver. ``seed_history_s`` fills that many seconds of history before the app starts,
     so the history lines have something to show. The timer never fires in a test (an hour).
+    ``hosts`` are the settings' [[hosts]]; ``fleet_factory`` makes their fleet (default: ssh).
     """
     clock = SteppedClock()
     source: FixedGpuSource | SimulatedSource
@@ -177,6 +181,8 @@ def make_app(
         python=PYTHON,
         start_place=start_place,
         log_target=log_target,
+        settings=Settings(hosts=hosts),
+        fleet_factory=fleet_factory,
     )
     for step in range(seed_history_s, 0, -1):
         clock.now = FROZEN_T - step

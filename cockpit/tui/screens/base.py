@@ -8,7 +8,7 @@ bindings.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from typing import TYPE_CHECKING, Protocol, cast
 
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from cockpit.doctor.finding import Finding
     from cockpit.hardware.history import History
     from cockpit.hardware.snapshot import MachineSnapshot
-    from cockpit.settings import Settings
+    from cockpit.remote.fleet import Fleet
+    from cockpit.settings import Host, Settings
 
 
 class Cockpit(Protocol):
@@ -42,6 +43,9 @@ class Cockpit(Protocol):
     doctor_runner: Callable[[str | None], list[Finding]]
     follow_log: bool
     log_line: int | None
+    refresh_s: float
+    fleet_factory: Callable[[Sequence[Host], float, Callable[[], None]], Fleet]
+    """Makes the fleet view's fleet: (hosts, interval, on_change from reader threads)."""
 
     def open_log(self, target: str, *, line: int | None = None, follow: bool = False) -> None:
         """Open a log (a path, run dir or run id) in the Logs place."""
