@@ -2,7 +2,8 @@
 
     python -m tests.screenshots
 
-Hardware uses the simulated GPUs on fixture host data (deterministic); Profiles opens the
+Hardware uses the simulated GPUs on fixture host data (deterministic), its fleet view fixed
+host states (two simulated machines up, one refusing ssh); Profiles opens the
 4 GB QLoRA profile with batch 4 on the simulated 4 GB card; Runs shows a fixture run at step
 70 of 120 whose engine is a stand-in process. The Doctor runs the
 real doctor against a scratch virtualenv holding a deliberately broken stack (an Unsloth
@@ -36,6 +37,7 @@ from tests.compare_fixtures import write_run
 from tests.engines.helpers import engine_env, make_run_dir, run_engine
 from tests.fixtures.logs import write_failed_run_log
 from tests.ui.cockpit_snapshot_app import make_app
+from tests.ui.test_fleet import _fleet_app, _show_fleet
 from tests.ui.test_samples import write_grpo_run
 from tests.ui.test_snapshots_profiles import _open_3b_batch_4
 from tests.ui.test_snapshots_runs import prepare_live_run
@@ -136,6 +138,7 @@ async def _all(scratch: Path) -> None:
         (lambda: make_app(seed_history_s=59), "hardware", (120, 36), None),
         (lambda: make_app(gpu="2x-a100-40gb", seed_history_s=59), "hardware-2gpu", (200, 50), None),
         (lambda: make_app(gpu=None, seed_history_s=59), "hardware-no-gpu", (100, 30), None),
+        (lambda: _fleet_app()[0], "fleet", (100, 30), _show_fleet),
         (lambda: _doctor_app(_broken_env(scratch / "envs" / "train")), "doctor", (140, 40), None),
         (lambda: make_app(start_place="profiles"), "profiles", (200, 50), _open_3b_batch_4),
         (lambda: make_app(start_place="runs"), "runs", (200, 50), prepare_live_run),
