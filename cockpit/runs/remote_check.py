@@ -64,12 +64,13 @@ def launch_refusals(
 
 _HOST_CHECK = """\
 import importlib.util, json, os, sys
-marker, data, engines = sys.argv[1:4]
+marker, data, engines, model = sys.argv[1:5]
 print(json.dumps({
-    "missing": [m for m in sys.argv[4:] if importlib.util.find_spec(m) is None],
+    "missing": [m for m in sys.argv[5:] if importlib.util.find_spec(m) is None],
     "sees_runs": os.path.exists(marker),
     "data": not data or os.access(data, os.R_OK),
     "engines": not engines or os.path.isdir(os.path.join(engines, "engines")),
+    "model": not model or os.path.isfile(os.path.join(model, "config.json")),
 }))
 """
 _HOST_MODULES = ("torch", "transformers", "peft", "trl", "accelerate")
@@ -84,6 +85,8 @@ def _ssh(
     engines = engines_search_path(runs_root / ".probe", stage=False)
     engines_arg = "" if runs_root in engines.parents else str(engines)  # staged per run
     data_arg = str(data) if isinstance(data, Path) else ""
+    model = Path(profile.model.name_or_path).expanduser()
+    model_arg = str(model.resolve()) if model.is_absolute() or model.is_dir() else ""
     try:
         runs_root.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=".cockpit-sees-", dir=runs_root)
@@ -93,7 +96,8 @@ def _ssh(
         message = f"cannot write to the runs folder {runs_root}: {exc.strerror or exc}"
         return [Refusal("", message, "set runs_dir to a folder you can write", "hardware")], []
     hosts = list(dict.fromkeys(profile.launch.hosts))
-    argv = [python, "-c", _HOST_CHECK, str(marker), data_arg, engines_arg, *_HOST_MODULES]
+    argv = [python, "-c", _HOST_CHECK, str(marker), data_arg, engines_arg, model_arg]
+    argv += _HOST_MODULES
     found: dict[str, list[Refusal]] = {}
     try:
         threads = [
@@ -165,6 +169,11 @@ def _check_host(host: str, argv: list[str]) -> list[Refusal]:
     if not facts.get("data"):
         fix = "copy it there at the same path, or put it on a shared folder"
         refusals.append(Refusal("data.path", f"{host} cannot read {argv[4]}", fix, "data"))
+    if not facts.get("model"):
+        fix = "copy the model folder there at the same path, or use a hub id"
+        refusals.append(
+            Refusal("model.name_or_path", f"{host} has no model at {argv[6]}", fix, "model")
+        )
     if not facts.get("engines"):
         fix = "install cockpit there at the same path, or run from a shared folder"
         refusals.append(

@@ -27,7 +27,7 @@ import pytest
 from cockpit.runs.preflight import preflight
 from cockpit.runs.status import RunSummary
 from cockpit.runs.store import summarize_dir
-from cockpit.runs.supervisor import start_run, stop_run
+from cockpit.runs.supervisor import resume_run, start_run, stop_run
 from tests.engines.helpers import engine_env
 from tests.sshd import LIVE, LIVE_TOO, SshHosts
 
@@ -107,16 +107,23 @@ def test_two_hosts_train_one_run_to_the_end(env, tmp_path):
     assert "--machine_rank 1" in meta["command_text"]
 
 
-def test_stop_reaches_the_engine_on_every_host(env, tmp_path):
-    run = start_run(_profile(tmp_path, steps=100_000))
-    _wait(lambda: summarize_dir(run), lambda s: (s.step or 0) >= 3, timeout=240)
+def test_stop_reaches_every_host_and_resume_goes_on_from_the_checkpoint(env, tmp_path):
+    profile = _profile(tmp_path, steps=400)
+    profile.write_text(re.sub(r"save_steps = \d+", "save_steps = 5", profile.read_text()))
+    run = start_run(profile)
+    _wait(lambda: summarize_dir(run), lambda s: (s.step or 0) >= 6, timeout=240)
     assert len(_engines(tmp_path / "runs")) >= 2  # one launcher (and its rank) per host
     stopped = stop_run(run.id, grace_s=90, term_s=20)
     assert stopped.status == "stopped", stopped
+    assert stopped.last_checkpoint
     deadline = time.monotonic() + 30
     while _engines(tmp_path / "runs"):
         assert time.monotonic() < deadline, "an engine outlived the stop"
         time.sleep(0.2)
+    resume_run(run.id)
+    final = _wait(lambda: summarize_dir(run), lambda s: not s.active, timeout=300)
+    assert final.status == "finished" and final.step == 400, final
+    assert _events(run.path, "start")[-1]["resumed_from"]
 
 
 def test_killing_one_hosts_engine_ends_the_run_crashed_naming_it(env, tmp_path):
