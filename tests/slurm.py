@@ -13,7 +13,6 @@ import contextlib
 import getpass
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -22,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.system_tools import need_slurm
@@ -109,6 +109,7 @@ AccountingStorageType=accounting_storage/none
 MpiDefault=none
 ReturnToService=2
 KillWait=5
+SchedulerParameters=sched_interval=2,bf_interval=2
 MinJobAge=600
 InactiveLimit=0
 NodeName={node} NodeAddr=127.0.0.1 CPUs={cpus} State=UNKNOWN
@@ -170,13 +171,16 @@ def slurm_cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlurmCluster]:
 
 
 def _stop(pid: int | None, timeout: float = 10.0) -> None:
-    """SIGTERM a daemon and wait for it to go (SIGKILL after `timeout`)."""
+    """SIGTERM a daemon and wait for it to go (SIGKILL after `timeout`). A daemon's parent
+    is init, which in a container may never reap it: a zombie counts as gone."""
     if pid is None:
         return
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
+    with contextlib.suppress(psutil.NoSuchProcess):
+        daemon = psutil.Process(pid)
+        daemon.terminate()
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            os.kill(pid, 0)
+        while daemon.status() != psutil.STATUS_ZOMBIE:
+            if time.monotonic() > deadline:
+                daemon.kill()
+                return
             time.sleep(0.1)
-        os.kill(pid, signal.SIGKILL)

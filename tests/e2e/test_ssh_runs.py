@@ -108,7 +108,7 @@ def test_two_hosts_train_one_run_to_the_end(env, tmp_path):
 
 
 def test_stop_reaches_every_host_and_resume_goes_on_from_the_checkpoint(env, tmp_path):
-    profile = _profile(tmp_path, steps=400)
+    profile = _profile(tmp_path, steps=60)
     profile.write_text(re.sub(r"save_steps = \d+", "save_steps = 5", profile.read_text()))
     run = start_run(profile)
     _wait(lambda: summarize_dir(run), lambda s: (s.step or 0) >= 6, timeout=240)
@@ -122,7 +122,7 @@ def test_stop_reaches_every_host_and_resume_goes_on_from_the_checkpoint(env, tmp
         time.sleep(0.2)
     resume_run(run.id)
     final = _wait(lambda: summarize_dir(run), lambda s: not s.active, timeout=300)
-    assert final.status == "finished" and final.step == 400, final
+    assert final.status == "finished" and final.step == 60, final
     assert _events(run.path, "start")[-1]["resumed_from"]
 
 
