@@ -189,7 +189,10 @@ def _slurm(profile: Profile, runs_root: Path) -> tuple[list[Refusal], list[str]]
         message = f"Slurm's {', '.join(missing)} not on PATH: this machine cannot submit jobs"
         fix = 'run cockpit on the cluster\'s login node, or set launch.where = "local"'
         return [Refusal("launch.where", message, fix, "hardware", value='"slurm"')], notes
-    partitions = _partitions()
+    partitions, error = _partitions()
+    if error:
+        fix = "check that this machine submits to the cluster (`sinfo`; SLURM_CONF, slurmctld)"
+        return [Refusal("launch.where", f"Slurm does not answer: {error}", fix, "hardware")], notes
     partition = profile.launch.partition
     if partition and partitions and partition not in partitions:
         close = difflib.get_close_matches(partition, partitions, n=1, cutoff=0.5)
@@ -211,10 +214,11 @@ def _slurm(profile: Profile, runs_root: Path) -> tuple[list[Refusal], list[str]]
     return refusals, notes
 
 
-def _partitions() -> list[str]:
-    """The cluster's partition names (`sinfo`); [] when it cannot be asked."""
+def _partitions() -> tuple[list[str], str]:
+    """(the cluster's partition names, "") from `sinfo`, or ([], why it did not answer);
+    ([], "") when there is no sinfo to ask."""
     if shutil.which("sinfo") is None:
-        return []
+        return [], ""
     try:
         result = subprocess.run(
             ["sinfo", "-h", "-o", "%R"],
@@ -223,7 +227,12 @@ def _partitions() -> list[str]:
             timeout=_SINFO_TIMEOUT_S,
             stdin=subprocess.DEVNULL,
         )
-    except (OSError, subprocess.TimeoutExpired):
-        return []
+    except subprocess.TimeoutExpired:
+        return [], f"sinfo gave no answer in {_SINFO_TIMEOUT_S:g} s (slurmctld down?)"
+    except OSError as exc:
+        return [], f"sinfo could not run ({exc.strerror or exc})"
+    if result.returncode != 0:
+        said = result.stderr.strip().splitlines()
+        return [], said[-1] if said else f"sinfo exited with {result.returncode}"
     names = [line.strip() for line in result.stdout.splitlines() if line.strip()]
-    return sorted(set(names)) if result.returncode == 0 else []
+    return sorted(set(names)), ""

@@ -19,13 +19,14 @@ from pathlib import Path
 
 import pytest
 
+from cockpit.runs.preflight import preflight
 from cockpit.runs.status import RunSummary
 from cockpit.runs.store import summarize_dir
 from cockpit.runs.supervisor import resume_run, start_run, stop_run
 from tests.e2e.tmux import Tmux
 from tests.engines.helpers import engine_env
 from tests.slurm import SlurmCluster
-from tests.system_tools import need_tmux
+from tests.system_tools import need_slurm, need_tmux
 
 COCKPIT = str(Path(sys.executable).parent / "cockpit")
 SHIPPED = Path(__file__).resolve().parents[2] / "profiles"
@@ -151,3 +152,14 @@ def test_dry_run_prints_the_batch_script_and_submits_nothing(env, tmp_path, slur
     queue = slurm_cluster.run("squeue", "-h", "-o", "%i").stdout.split()
     assert queue == []
     assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
+
+
+def test_preflight_refuses_when_slurm_does_not_answer(tmp_path, monkeypatch):
+    need_slurm()
+    monkeypatch.setenv("SLURM_CONF", str(tmp_path / "no-such-slurm.conf"))
+    monkeypatch.setenv("COCKPIT_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("COCKPIT_DATA_PREFLIGHT", "0")
+    check = preflight(_profile(tmp_path, steps=5), hub_probe=None, stack_probe=None)
+    (refusal,) = check.refusals
+    assert refusal.key == "launch.where" and refusal.message.startswith("Slurm does not answer")
+    assert "sinfo" in refusal.fix
