@@ -119,9 +119,15 @@ def batch_script(
         *launch.sbatch,
     ]
     tail = ["-m", module, "run", str(run_dir), *(["--resume"] if resume else [])]
+    meet: list[str] = []
     if nodes * per_node == 1:
         step = "srun " + shlex.join([python, *tail])
     else:
+        meet = [
+            "# rank 0's node: where every node's accelerate meets the others",
+            'COCKPIT_MAIN_NODE=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)',
+            "export COCKPIT_MAIN_NODE",
+        ]
         accelerate = [python, "-m", "accelerate.commands.launch"]
         accelerate += ["--num_processes", str(nodes * per_node), "--num_machines", str(nodes)]
         inner = shlex.join(accelerate)
@@ -137,9 +143,7 @@ def batch_script(
             "",
             f"export PYTHONPATH={shlex.quote(str(engines_path))}${{PYTHONPATH:+:$PYTHONPATH}}",
             "export PYTHONUNBUFFERED=1 PYTHONIOENCODING=utf-8",
-            "# rank 0's node: where every node's accelerate meets the others",
-            'COCKPIT_MAIN_NODE=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)',
-            "export COCKPIT_MAIN_NODE",
+            *meet,
             f'echo "cockpit: Slurm job $SLURM_JOB_ID: {_processes(nodes * per_node)}"',
             step,
             "",
