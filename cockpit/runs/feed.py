@@ -88,7 +88,8 @@ class RunFeed:
         tail_changed = self._read_tail()
         if self._estimate is None:
             self._estimate = estimate_run(self.run, self.gpu_gib)
-        seen = (summary.status, summary.reason, summary.step, summary.total_steps)
+        job = summary.extra.get("slurm") or {}  # a Slurm job goes on after the engine's end
+        seen = (summary.status, summary.reason, summary.step, summary.total_steps, str(job))
         if seen == self._seen and not changed and not tail_changed:
             return None
         self._seen = seen

@@ -62,6 +62,12 @@ async def test_the_script_is_shown_then_the_job_queues_runs_and_finishes(
         run_dir = app.screen.query_one("RunView").latest.update.summary.run_dir
         (run_dir / "gate").touch()
         await wait_for(pilot, lambda: "finished" in head(app), timeout=60)
+        # the batch shell outlives the engine's end a moment: the view follows the job there
+        await wait_for(
+            pilot,
+            lambda: "Slurm job" in screen_text(app) and "COMPLETED" in screen_text(app),
+            timeout=60,
+        )
         deadline = time.monotonic() + 30
         while not seen.titled("Run finished"):
             assert time.monotonic() < deadline, seen.notes
