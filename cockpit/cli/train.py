@@ -21,6 +21,7 @@ from cockpit.cli.follow import echo, follow
 from cockpit.redact import redact
 from cockpit.remote.ssh import ssh_argv
 from cockpit.runs.preflight import EXIT_INVALID, PreflightError, preflight
+from cockpit.runs.ssh_launch import host_logs
 from cockpit.runs.status import RunSummary, format_duration, iso_time
 from cockpit.runs.store import RunDir, RunStoreError, list_runs, load_run, output_tail, runs_root
 from cockpit.runs.supervisor import (
@@ -126,8 +127,12 @@ def train_main(
     if run is None:
         return EXIT_INVALID
     meta = load_run(run.id, run.path.parent)
-    job = meta.extra.get("slurm_job")
-    how = f"submitted to Slurm as job {job}" if job else f"started (pid {meta.pid})"
+    job, hosts = meta.extra.get("slurm_job"), [h for h, _ in host_logs(run.path)]
+    how = f"started (pid {meta.pid})"
+    if job:
+        how = f"submitted to Slurm as job {job}"
+    elif hosts:
+        how = f"started on {', '.join(hosts)} (their supervisor: pid {meta.pid})"
     console.print(f"run {echo(run.id)} {how}; files in {echo(run.path)}")
     if detach:
         console.print(_detached_hint(run.id))
