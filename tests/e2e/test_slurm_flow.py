@@ -163,3 +163,15 @@ def test_preflight_refuses_when_slurm_does_not_answer(tmp_path, monkeypatch):
     (refusal,) = check.refusals
     assert refusal.key == "launch.where" and refusal.message.startswith("Slurm does not answer")
     assert "sinfo" in refusal.fix
+
+
+def test_a_plain_scancel_from_outside_cockpit_ends_it_stopped_with_a_checkpoint(
+    env, tmp_path, slurm_cluster
+):
+    run = start_run(_profile(tmp_path, steps=300, save_steps=5))
+    job = json.loads((run.path / "run.json").read_text())["slurm_job"]
+    _wait(lambda: summarize_dir(run), lambda s: (s.step or 0) >= 6, timeout=180)
+    slurm_cluster.run("scancel", job)  # Slurm: SIGTERM to the steps, SIGKILL after KillWait
+    final = _wait(lambda: summarize_dir(run), lambda s: not s.active, timeout=120)
+    assert final.status == "stopped", final
+    assert final.last_checkpoint
