@@ -16,6 +16,7 @@ One process on one node runs the engine directly, as a local run does.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -204,21 +205,23 @@ def cancel(job_id: str, signal: str | None = None) -> None:
         raise SlurmError(f"scancel failed: {said[-1] if said else result.returncode}")
 
 
-_cache: dict[str, tuple[float, JobState | None]] = {}
+_cache: dict[tuple[str, str], tuple[float, JobState | None]] = {}
 _cache_lock = threading.Lock()
 
 
 def job_state(job_id: str, *, fresh: bool = False) -> JobState | None:
     """The job's state from squeue, then scontrol, then sacct; None when none knows it.
-    Answers are reused for 2 s (and forever once the job ended) unless `fresh`."""
+    Answers are reused for 2 s (and forever once the job ended) unless `fresh`; job ids
+    are a cluster's own, so the cache is the cluster's (`SLURM_CONF`) too."""
     now = time.monotonic()
+    key = (os.environ.get("SLURM_CONF", ""), job_id)
     with _cache_lock:
-        cached = _cache.get(job_id)
+        cached = _cache.get(key)
     if cached and not fresh and (now - cached[0] < _CACHE_S or (cached[1] and cached[1].ended)):
         return cached[1]
     state = _from_squeue(job_id) or _from_scontrol(job_id) or _from_sacct(job_id)
     with _cache_lock:
-        _cache[job_id] = (now, state)
+        _cache[key] = (now, state)
     return state
 
 
