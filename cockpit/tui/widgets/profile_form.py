@@ -32,6 +32,7 @@ _CHANGES = (Input.Changed, Select.Changed, Switch.Changed)
 _TABLE_NOTES: dict[str, str] = {
     "grpo": "used by engine = grpo",
     "hardware": "the card and how much of it to leave free",
+    "launch": "where it trains: here, ssh hosts or Slurm",
 }
 
 
