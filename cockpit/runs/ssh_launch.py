@@ -41,6 +41,8 @@ from engines.protocol import RUN_FILE
 PID_MARK = "cockpit-remote-pgid "
 HOSTS_DIR = "hosts"
 KILL_GRACE_S = 10.0
+SETTLE_S = 2.0
+"""After a host's failure, how long the others' exits are awaited to tell cause from effect."""
 
 
 def main_address(host: str) -> str:
@@ -189,11 +191,10 @@ def run(run_dir: Path) -> int:
     signal.signal(signal.SIGTERM, forward)
     failed: tuple[_Host, int] | None = None
     while any(h.proc.poll() is None for h in hosts):
-        for host in hosts:
-            code = host.proc.poll()
-            if failed is None and code not in (None, 0) and not stopping:
-                failed = (host, code)
-                _end_the_others(run_dir, hosts, host, code)
+        if failed is None and not stopping and _failed(hosts):
+            time.sleep(SETTLE_S)  # one host's death fails the others' collectives at once
+            failed = max(_failed(hosts), key=lambda found: _blame(*found))
+            _end_the_others(run_dir, hosts, *failed)
         time.sleep(0.2)
     for host in hosts:
         host.reader.join(timeout=5)
@@ -203,6 +204,19 @@ def run(run_dir: Path) -> int:
             _record(run_dir, *bad)
         return 0 if bad is None else 1
     return 1
+
+
+def _failed(hosts: Sequence[_Host]) -> list[tuple[_Host, int]]:
+    return [(h, code) for h in hosts if (code := h.proc.poll()) not in (None, 0)]
+
+
+def _blame(host: _Host, code: int) -> int:
+    """Which failure caused the others: a killed engine or a dropped connection (2) over an
+    engine that exited with an error (1), as the survivors do when a peer vanishes."""
+    killed = (
+        code == 255 or code > 128 or any("did not exit normally" in t for t in host.stderr_tail)
+    )
+    return 2 if killed else 1
 
 
 def _end_the_others(run_dir: Path, hosts: Sequence[_Host], failed: _Host, code: int) -> None:

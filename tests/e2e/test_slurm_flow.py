@@ -79,9 +79,12 @@ def test_a_queued_job_runs_with_its_loss_on_screen_and_completes(env, tmp_path, 
     profile = _profile(tmp_path, steps=40)
     term = Tmux(f"env -u COLUMNS -u LINES {COCKPIT} train {profile}", 100, 30, env)
     try:
-        screen = term.wait_for("PENDING", timeout=60)
+        screen = term.wait_until(
+            lambda s: "PENDING" in s and re.search(r"\bqueued\b", s) is not None,
+            timeout=60,
+            what="the job pending, the run queued",
+        )
         assert "submitted to Slurm as job" in screen and "(Resources)" in screen
-        assert re.search(r"\bqueued\b", screen)
         slurm_cluster.run("scancel", blocker)
         screen = term.wait_until(
             lambda s: re.search(r"loss \d+\.\d{4}", s) is not None, timeout=120, what="a loss"

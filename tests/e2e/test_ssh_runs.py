@@ -143,7 +143,9 @@ def test_killing_one_hosts_engine_ends_the_run_crashed_naming_it(env, tmp_path):
     launcher = psutil.Process(rank1[0])
     for proc in [launcher, *launcher.children(recursive=True)]:  # its rank too: the host died
         proc.kill()
-    final = _wait(lambda: summarize_dir(run), lambda s: not s.active, timeout=120)
+    # the survivor's own end ("failed": its peer vanished) comes first; the supervisor's
+    # verdict once every host is done
+    final = _wait(lambda: summarize_dir(run), lambda s: s.exit_code is not None, timeout=120)
     assert final.status == "crashed", final
     assert re.match(rf"host {LIVE_TOO}: its engine was killed \(SIGKILL\)", final.reason), (
         final.reason
