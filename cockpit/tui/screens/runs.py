@@ -25,10 +25,8 @@ from cockpit.hardware.snapshot import GpuTraits, MachineSnapshot
 from cockpit.profiles.store import ProfileEntry, list_profiles
 from cockpit.runs.endings import can_resume, has_trained, known_problem, unsettled
 from cockpit.runs.launch_check import LaunchCheck, check_launch
-from cockpit.runs.ssh_launch import host_logs
 from cockpit.runs.status import RunSummary
 from cockpit.runs.store import EventFolds, RunDir, RunStoreError, list_runs, summarize_dir
-from cockpit.tui.screens.prompt import ChoicePrompt
 from cockpit.tui.screens.run_actions import RunActions
 from cockpit.tui.widgets.run_launch import LaunchPane
 from cockpit.tui.widgets.run_list import NEW_RUN, RunList
@@ -353,6 +351,9 @@ class RunsScreen(RunActions):
         summary = self.selected_summary()
         if summary is None:
             return
+        from cockpit.runs.ssh_launch import host_logs  # here: the place opens without it
+        from cockpit.tui.screens.prompt import ChoicePrompt
+
         problem = known_problem(summary) if not summary.active else None
         output = str(RunDir(summary.run_dir).output)
         hosts = host_logs(summary.run_dir)
