@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
-from cockpit.knowledge.matcher import ChunkScanner, Match
 from cockpit.runs.status import NO_END, RunSummary
 from cockpit.runs.store import RunDir
 from engines.protocol import open_regular
+
+if TYPE_CHECKING:
+    from cockpit.knowledge.matcher import Match
 
 Severity = Literal["information", "warning", "error"]
 
@@ -86,6 +88,8 @@ def _tail_problem(path: str, size: int, _mtime_ns: int) -> Match | None:
             data = handle.read(LOG_TAIL_BYTES)
     except OSError:
         return None
+    from cockpit.knowledge.matcher import ChunkScanner  # the catalog: only for an ended run
+
     scanner = ChunkScanner()
     found = scanner.feed(data, lines_before + 1) + scanner.finish()
     errors = [m for m in found if m.severity == "error"]
