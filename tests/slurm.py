@@ -167,7 +167,18 @@ def slurm_cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlurmCluster]:
         )
         for pidfile in ("slurmd.pid", "slurmctld.pid", "munged.pid"):
             _stop(_pid(home / pidfile))
+        _stop_step_daemons(home)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _stop_step_daemons(home: Path) -> None:
+    """A job's slurmstepd outlives slurmd; this cluster's work in its spool dir (its cwd)."""
+    for proc in psutil.process_iter(["name"]):
+        with contextlib.suppress(psutil.Error):
+            if (proc.info["name"] or "").startswith("slurmstepd") and proc.cwd().startswith(
+                str(home)
+            ):
+                proc.kill()
 
 
 def _stop(pid: int | None, timeout: float = 10.0) -> None:
