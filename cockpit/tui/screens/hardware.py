@@ -110,8 +110,9 @@ class HardwareScreen(PlaceScreen):
         self._show_fleet()  # each tick: a silent host turns stale, a retry counts down
         if snapshot is None:
             return
-        if not self.query("#hw-main"):
-            self._mount_panels()
+        if not (self.query(ProcessTable) and self.query(HostPanel)):  # mounting: not yet
+            if not self.query("#hw-main"):
+                self._mount_panels()
             self.call_after_refresh(self.show_snapshot, snapshot)
             return
         gpu_ok = snapshot.nvml.available and bool(snapshot.gpus)
