@@ -18,6 +18,12 @@ ENGINE_MODULE_ENV = "COCKPIT_ENGINE_MODULE"
 """Names a stand-in engine module (the tests' fake engine); unset: `engines`."""
 
 
+def engine_tail(run_dir: str | Path, *, resume: bool = False, module: str = "engines") -> list[str]:
+    """`-m engines run RUN_DIR [--resume]`: what every launcher (python, accelerate, srun,
+    ssh) runs."""
+    return ["-m", module, "run", str(run_dir), *(["--resume"] if resume else [])]
+
+
 def engines_search_path(run_dir: Path, *, stage: bool = True) -> Path:
     """The folder to put on the engine's PYTHONPATH so that `import engines` works
     (`stage=False`: where it will be, nothing copied: a dry run)."""

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from cockpit.runs.engine_env import engine_tail
 from engines.profile_schema import LaunchSection
 
 SCRIPT_FILE = "slurm.sbatch"
@@ -119,7 +120,7 @@ def batch_script(
         f"--chdir={run_dir}",
         *launch.sbatch,
     ]
-    tail = ["-m", module, "run", str(run_dir), *(["--resume"] if resume else [])]
+    tail = engine_tail(run_dir, resume=resume, module=module)
     meet: list[str] = []
     if nodes * per_node == 1:
         step = "srun " + shlex.join([python, *tail])

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from cockpit.redact import redact
 from cockpit.remote.ssh import ssh_argv, ssh_failure
+from cockpit.runs.engine_env import engine_tail
 from cockpit.runs.runjson import RunMetaError, read_meta, update_meta
 from engines.profile_schema import LaunchSection
 from engines.protocol import RUN_FILE
@@ -74,7 +75,7 @@ def host_commands(
 ) -> list[tuple[str, list[str]]]:
     """(host, remote argv) for each host: rank i runs on hosts[i]."""
     machines, per_host = launch.machines, launch.per_machine or 1
-    tail = ["-m", module, "run", str(run_dir), *(["--resume"] if resume else [])]
+    tail = engine_tail(run_dir, resume=resume, module=module)
     commands = []
     for rank, host in enumerate(launch.hosts):
         engine = [python, "-m", "accelerate.commands.launch"]

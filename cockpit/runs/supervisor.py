@@ -34,7 +34,7 @@ from cockpit.hardware.snapshot import GpuTraits
 from cockpit.redact import redact, redact_args
 from cockpit.remote.ssh import ssh_argv
 from cockpit.runs import procs, slurm, ssh_launch
-from cockpit.runs.engine_env import ENGINE_MODULE_ENV, engines_search_path
+from cockpit.runs.engine_env import ENGINE_MODULE_ENV, engine_tail, engines_search_path
 from cockpit.runs.preflight import Preflight, PreflightError, preflight
 from cockpit.runs.runjson import RunMetaError, read_meta, update_meta
 from cockpit.runs.status import RunSummary
@@ -73,7 +73,7 @@ def engine_command(
 ) -> list[str]:
     """The engine's command line; more than one process goes through `accelerate launch`."""
     module = module or os.environ.get(ENGINE_MODULE_ENV) or "engines"
-    tail = ["-m", module, "run", str(run_dir), *(["--resume"] if resume else [])]
+    tail = engine_tail(run_dir, resume=resume, module=module)
     if processes <= 1:
         return [python, *tail]
     launcher = ["-m", "accelerate.commands.launch", "--num_processes", str(processes)]
