@@ -14,57 +14,33 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from cockpit.runs.preflight import preflight
-from cockpit.runs.status import RunSummary
 from cockpit.runs.store import summarize_dir
 from cockpit.runs.supervisor import resume_run, start_run, stop_run
 from tests.e2e.tmux import Tmux
-from tests.engines.helpers import engine_env
+from tests.remote_runs import demo_profile, remote_env, wait_summary
 from tests.slurm import SlurmCluster
 from tests.system_tools import need_slurm, need_tmux
 
 COCKPIT = str(Path(sys.executable).parent / "cockpit")
-SHIPPED = Path(__file__).resolve().parents[2] / "profiles"
 
 pytestmark = pytest.mark.e2e
 
 
 def _profile(tmp_path: Path, *, steps: int, save_steps: int = 10, time_limit: str = "") -> Path:
-    text = (SHIPPED / "tiny-demo-cpu.toml").read_text()
-    text = text.replace("max_steps = 30", f"max_steps = {steps}")
-    text = re.sub(r"save_steps = \d+", f"save_steps = {save_steps}", text)
-    text = text.replace('"data/demo.jsonl"', f'"{SHIPPED / "data" / "demo.jsonl"}"')
-    text += '\n[launch]\nwhere = "slurm"\ngpus_per_node = 0\n'
-    text += f'time = "{time_limit}"\n' if time_limit else ""
-    path = tmp_path / "slurm-demo.toml"
-    path.write_text(text)
-    return path
+    launch = 'where = "slurm"\ngpus_per_node = 0\n'
+    launch += f'time = "{time_limit}"\n' if time_limit else ""
+    return demo_profile(tmp_path / "slurm-demo.toml", steps, launch, save_steps=save_steps)
 
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slurm_cluster: SlurmCluster) -> dict:
     """cockpit's and the engine's environment (sbatch passes it on to the job)."""
-    values = engine_env(tmp_path / "cache", COCKPIT_RUNS_DIR=str(tmp_path / "runs"))
-    values |= {"COCKPIT_CONFIG_DIR": str(tmp_path / "config"), **slurm_cluster.env}
-    values |= {"COCKPIT_DATA_PREFLIGHT": "0"}
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    return values
-
-
-def _wait(probe: Callable[[], RunSummary], done: Callable[[RunSummary], bool], timeout: float):
-    deadline = time.monotonic() + timeout
-    summary = probe()
-    while not done(summary):
-        assert time.monotonic() < deadline, f"gave up waiting; last: {summary}"
-        time.sleep(0.5)
-        summary = probe()
-    return summary
+    return remote_env(tmp_path, monkeypatch, slurm_cluster.env)
 
 
 def test_a_queued_job_runs_with_its_loss_on_screen_and_completes(env, tmp_path, slurm_cluster):
@@ -113,7 +89,7 @@ def test_stop_checkpoints_through_scancel_and_resume_resubmits_to_the_end(env, t
     meta = json.loads((run.path / "run.json").read_text())
     assert meta["launcher"] == "slurm" and meta["slurm_job"].isdigit()
     assert (run.path / "slurm.sbatch").read_text().startswith("#!/bin/bash")
-    _wait(lambda: summarize_dir(run), lambda s: (s.step or 0) >= 6, timeout=180)
+    wait_summary(lambda: summarize_dir(run), lambda s: (s.step or 0) >= 6, timeout=180)
     stopped = stop_run(run.id, grace_s=90, term_s=20)
     assert stopped.status == "stopped", stopped
     assert stopped.last_checkpoint, "a graceful stop leaves a checkpoint"
@@ -122,7 +98,7 @@ def test_stop_checkpoints_through_scancel_and_resume_resubmits_to_the_end(env, t
     new_job = json.loads((run.path / "run.json").read_text())["slurm_job"]
     assert new_job != first_job
     assert "--resume" in (run.path / "slurm.sbatch").read_text()
-    final = _wait(lambda: summarize_dir(resumed), lambda s: not s.active, timeout=300)
+    final = wait_summary(lambda: summarize_dir(resumed), lambda s: not s.active, timeout=300)
     assert final.status == "finished", final
     assert final.step == 300
     starts = [
@@ -135,7 +111,7 @@ def test_stop_checkpoints_through_scancel_and_resume_resubmits_to_the_end(env, t
 
 def test_a_job_past_its_time_limit_shows_timeout(env, tmp_path):
     run = start_run(_profile(tmp_path, steps=1_000_000, save_steps=50, time_limit="1"))
-    summary = _wait(lambda: summarize_dir(run), lambda s: not s.active, timeout=240)
+    summary = wait_summary(lambda: summarize_dir(run), lambda s: not s.active, timeout=240)
     assert summary.extra["slurm"]["state"] == "TIMEOUT", summary
     assert summary.reason.startswith("TIMEOUT"), summary.reason
     assert "launch.time" in summary.reason
@@ -173,8 +149,8 @@ def test_a_plain_scancel_from_outside_cockpit_ends_it_stopped_with_a_checkpoint(
 ):
     run = start_run(_profile(tmp_path, steps=300, save_steps=5))
     job = json.loads((run.path / "run.json").read_text())["slurm_job"]
-    _wait(lambda: summarize_dir(run), lambda s: (s.step or 0) >= 6, timeout=180)
+    wait_summary(lambda: summarize_dir(run), lambda s: (s.step or 0) >= 6, timeout=180)
     slurm_cluster.run("scancel", job)  # Slurm: SIGTERM to the steps, SIGKILL after KillWait
-    final = _wait(lambda: summarize_dir(run), lambda s: not s.active, timeout=120)
+    final = wait_summary(lambda: summarize_dir(run), lambda s: not s.active, timeout=120)
     assert final.status == "stopped", final
     assert final.last_checkpoint

@@ -18,20 +18,16 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 import pytest
 
 from cockpit.runs.preflight import preflight
-from cockpit.runs.status import RunSummary
 from cockpit.runs.store import summarize_dir
 from cockpit.runs.supervisor import resume_run, start_run, stop_run
-from tests.engines.helpers import engine_env
+from tests.remote_runs import demo_profile, remote_env, wait_summary
 from tests.sshd import LIVE, LIVE_TOO, SshHosts
-
-SHIPPED = Path(__file__).resolve().parents[2] / "profiles"
 
 pytestmark = pytest.mark.e2e
 
@@ -43,25 +39,16 @@ def _free_port() -> int:
 
 
 def _profile(tmp_path: Path, steps: int) -> Path:
-    text = (SHIPPED / "tiny-demo-cpu.toml").read_text()
-    text = text.replace("max_steps = 30", f"max_steps = {steps}")
-    text = text.replace('"data/demo.jsonl"', f'"{SHIPPED / "data" / "demo.jsonl"}"')
-    text = text.replace('python = ""', f'python = "{sys.executable}"')  # the same on each host
-    text += f'\n[launch]\nwhere = "ssh"\nhosts = ["{LIVE}", "{LIVE_TOO}"]\ngpus_per_host = 0\n'
-    text += f"port = {_free_port()}\n"
-    path = tmp_path / "two-hosts.toml"
-    path.write_text(text)
+    launch = f'where = "ssh"\nhosts = ["{LIVE}", "{LIVE_TOO}"]\ngpus_per_host = 0\n'
+    path = demo_profile(tmp_path / "two-hosts.toml", steps, launch + f"port = {_free_port()}\n")
+    # the same interpreter on each host
+    path.write_text(path.read_text().replace('python = ""', f'python = "{sys.executable}"'))
     return path
 
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sshd_hosts: SshHosts) -> dict:
-    values = engine_env(tmp_path / "cache", COCKPIT_RUNS_DIR=str(tmp_path / "runs"))
-    values |= {"COCKPIT_CONFIG_DIR": str(tmp_path / "config"), **sshd_hosts.env}
-    values |= {"COCKPIT_DATA_PREFLIGHT": "0"}
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    yield values
+    yield remote_env(tmp_path, monkeypatch, sshd_hosts.env)
     _kill_engines(tmp_path / "runs")
 
 
@@ -77,16 +64,6 @@ def _kill_engines(runs: Path) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-def _wait(probe: Callable[[], RunSummary], done: Callable[[RunSummary], bool], timeout: float):
-    deadline = time.monotonic() + timeout
-    summary = probe()
-    while not done(summary):
-        assert time.monotonic() < deadline, f"gave up waiting; last: {summary}"
-        time.sleep(0.3)
-        summary = probe()
-    return summary
-
-
 def _events(run_dir: Path, kind: str) -> list[dict]:
     lines = (run_dir / "events.jsonl").read_text().splitlines()
     return [e for e in map(json.loads, lines) if e.get("kind") == kind]
@@ -94,7 +71,7 @@ def _events(run_dir: Path, kind: str) -> list[dict]:
 
 def test_two_hosts_train_one_run_to_the_end(env, tmp_path):
     run = start_run(_profile(tmp_path, steps=12))
-    final = _wait(lambda: summarize_dir(run), lambda s: not s.active, timeout=240)
+    final = wait_summary(lambda: summarize_dir(run), lambda s: not s.active, timeout=240)
     assert final.status == "finished", (final, (run.path / "output.log").read_text()[-2000:])
     (start,) = _events(run.path, "start")
     assert start["world_size"] == 2
@@ -111,7 +88,7 @@ def test_stop_reaches_every_host_and_resume_goes_on_from_the_checkpoint(env, tmp
     profile = _profile(tmp_path, steps=60)
     profile.write_text(re.sub(r"save_steps = \d+", "save_steps = 5", profile.read_text()))
     run = start_run(profile)
-    _wait(lambda: summarize_dir(run), lambda s: (s.step or 0) >= 6, timeout=240)
+    wait_summary(lambda: summarize_dir(run), lambda s: (s.step or 0) >= 6, timeout=240)
     assert len(_engines(tmp_path / "runs")) >= 2  # one launcher (and its rank) per host
     stopped = stop_run(run.id, grace_s=90, term_s=20)
     assert stopped.status == "stopped", stopped
@@ -121,14 +98,14 @@ def test_stop_reaches_every_host_and_resume_goes_on_from_the_checkpoint(env, tmp
         assert time.monotonic() < deadline, "an engine outlived the stop"
         time.sleep(0.2)
     resume_run(run.id)
-    final = _wait(lambda: summarize_dir(run), lambda s: not s.active, timeout=300)
+    final = wait_summary(lambda: summarize_dir(run), lambda s: not s.active, timeout=300)
     assert final.status == "finished" and final.step == 60, final
     assert _events(run.path, "start")[-1]["resumed_from"]
 
 
 def test_killing_one_hosts_engine_ends_the_run_crashed_naming_it(env, tmp_path):
     run = start_run(_profile(tmp_path, steps=100_000))
-    _wait(lambda: summarize_dir(run), lambda s: (s.step or 0) >= 3, timeout=240)
+    wait_summary(lambda: summarize_dir(run), lambda s: (s.step or 0) >= 3, timeout=240)
     # rank 1's launcher, as "host" localgpu2 runs it: a session of its own (setsid), so its
     # process group is its rank and nothing else
     rank1 = [
@@ -145,7 +122,7 @@ def test_killing_one_hosts_engine_ends_the_run_crashed_naming_it(env, tmp_path):
         proc.kill()
     # the survivor's own end ("failed": its peer vanished) comes first; the supervisor's
     # verdict once every host is done
-    final = _wait(lambda: summarize_dir(run), lambda s: s.exit_code is not None, timeout=120)
+    final = wait_summary(lambda: summarize_dir(run), lambda s: s.exit_code is not None, timeout=120)
     assert final.status == "crashed", final
     assert re.match(rf"host {LIVE_TOO}: its engine was killed \(SIGKILL\)", final.reason), (
         final.reason
