@@ -192,7 +192,7 @@ def derive_status(
         return "crashed", f"host {failed.get('host')}: {failed.get('reason')}"
     if end is not None:
         status, reason = _from_end(end, fold)
-        if job and job.get("state") == "TIMEOUT":
+        if _timed_out(job):
             return status, f"TIMEOUT: {_TIMEOUT_TEXT}; {reason}"
         return status, reason
     if meta.get("spawn_error"):
@@ -227,6 +227,15 @@ _JOB_ENDS: dict[str, tuple[Status, str]] = {
     "FAILED": ("crashed", "the job failed"),
     "COMPLETED": ("crashed", "the job ended without an end event"),
 }
+
+
+def _timed_out(job: Mapping[str, Any] | None) -> bool:
+    """Slurm ended the job at its limit: TIMEOUT, or still COMPLETING for that reason
+    (the engine, sent SIGTERM, may write its end before Slurm's state turns TIMEOUT)."""
+    if not job:
+        return False
+    state = job.get("state")
+    return state == "TIMEOUT" or (state == "COMPLETING" and job.get("reason") == "TimeLimit")
 
 
 def _from_job(

@@ -112,9 +112,14 @@ def test_stop_checkpoints_through_scancel_and_resume_resubmits_to_the_end(env, t
 def test_a_job_past_its_time_limit_shows_timeout(env, tmp_path):
     run = start_run(_profile(tmp_path, steps=1_000_000, save_steps=50, time_limit="1"))
     summary = wait_summary(lambda: summarize_dir(run), lambda s: not s.active, timeout=240)
-    assert summary.extra["slurm"]["state"] == "TIMEOUT", summary
-    assert summary.reason.startswith("TIMEOUT"), summary.reason
+    # from the moment the run reads ended (Slurm may still be COMPLETING it)
+    assert summary.reason.startswith("TIMEOUT"), summary
     assert "launch.time" in summary.reason
+    final = wait_summary(
+        lambda: summarize_dir(run), lambda s: s.extra["slurm"]["state"] != "COMPLETING", timeout=120
+    )
+    assert final.extra["slurm"]["state"] == "TIMEOUT", final
+    assert final.reason.startswith("TIMEOUT"), final.reason
 
 
 def test_dry_run_prints_the_batch_script_and_submits_nothing(env, tmp_path, slurm_cluster):

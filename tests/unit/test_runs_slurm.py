@@ -131,6 +131,11 @@ def test_the_engines_end_wins_but_a_timeout_still_says_timeout():
     )
     status, reason = derive_status(meta, fold, None, job={"state": "TIMEOUT"})
     assert status == "stopped" and reason.startswith("TIMEOUT") and "launch.time" in reason
+    # the engine ended on Slurm's SIGTERM while the job is still COMPLETING at its limit
+    completing = {"state": "COMPLETING", "reason": "TimeLimit"}
+    assert derive_status(meta, fold, None, job=completing)[1].startswith("TIMEOUT")
+    completing_by_cancel = {"state": "COMPLETING", "reason": "None"}
+    assert derive_status(meta, fold, None, job=completing_by_cancel)[1] == "stopped at step 1"
 
 
 def test_job_state_round_trips_through_run_json_and_shows_the_nodes():

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
+from textual.widget import AwaitMount
 from textual.widgets import Static
 
 from cockpit.hardware.snapshot import GpuSnapshot, MachineSnapshot
@@ -45,6 +46,8 @@ class HardwareScreen(PlaceScreen):
     def __init__(self) -> None:
         super().__init__()
         self._fleet: Fleet | None = None
+        self._panels: AwaitMount | None = None  # set once the panels are being mounted
+        self._panels_ready = False  # True once they and their children are mounted
 
     def compose_body(self) -> ComposeResult:
         # Only the waiting line at first: the panels are mounted with the first snapshot,
@@ -93,16 +96,25 @@ class HardwareScreen(PlaceScreen):
         if self._fleet is not None and self.fleet_shown:
             self.query_one(FleetView).show(self._fleet.states(), self._fleet.clock())
 
-    def _mount_panels(self) -> None:
+    def _mount_panels(self) -> AwaitMount:
         """Mount the GPU, process and host panels (once)."""
-        body = self.query_one("#hw-body", VerticalScroll)
-        main = Vertical(
-            NoGpuPanel(id="hw-no-gpu"),
-            Vertical(id="hw-gpus"),
-            ProcessTable(id="hw-processes"),
-            id="hw-main",
-        )
-        body.mount_all([main, HostPanel(id="hw-host")])
+        if self._panels is None:
+            body = self.query_one("#hw-body", VerticalScroll)
+            main = Vertical(
+                NoGpuPanel(id="hw-no-gpu"),
+                Vertical(id="hw-gpus"),
+                ProcessTable(id="hw-processes"),
+                id="hw-main",
+            )
+            self._panels = body.mount_all([main, HostPanel(id="hw-host")])
+        return self._panels
+
+    async def _show_once_mounted(self, snapshot: MachineSnapshot) -> None:
+        # AwaitMount resolves when each panel *and what it composed* is mounted: a widget
+        # in the DOM is not enough (its children may not exist yet)
+        await self._mount_panels()
+        self._panels_ready = True
+        self.show_snapshot(self.cockpit.snapshot or snapshot)
 
     def show_snapshot(self, snapshot: MachineSnapshot | None) -> None:
         """Bring every widget up to date with ``snapshot`` (None: nothing sampled yet)."""
@@ -110,10 +122,8 @@ class HardwareScreen(PlaceScreen):
         self._show_fleet()  # each tick: a silent host turns stale, a retry counts down
         if snapshot is None:
             return
-        if not (self.query(ProcessTable) and self.query(HostPanel)):  # mounting: not yet
-            if not self.query("#hw-main"):
-                self._mount_panels()
-            self.call_after_refresh(self.show_snapshot, snapshot)
+        if not self._panels_ready:
+            self.call_later(self._show_once_mounted, snapshot)
             return
         gpu_ok = snapshot.nvml.available and bool(snapshot.gpus)
         self.set_class(not gpu_ok, "-no-gpu")
