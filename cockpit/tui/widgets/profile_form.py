@@ -57,7 +57,7 @@ class ProfileForm(VerticalScroll):
     async def mount_fields(self, between: Callable[[], Awaitable[object]]) -> None:
         """Mount the fields, a table at a time, awaiting ``between`` before each table: the
         screen lets its paints and the keys typed meanwhile through there (the whole form
-        at once held them back ~0.5 s), and waits while another place is showing."""
+        at once held them back ~0.5 s), and paces the tables while another place shows."""
         for table in ("", *SECTIONS):
             await between()
             widgets: list[Widget] = [self._lora_switch()] if table == "lora" else []
