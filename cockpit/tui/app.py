@@ -28,6 +28,7 @@ from cockpit.termsafe import escapes
 from cockpit.tui.commands import PlaceActions, leave_then
 from cockpit.tui.messages import HardwareSampled
 from cockpit.tui.places import PLACE_BY_MODE, PLACES, Place, screen_class
+from cockpit.tui.stylesheet import CachingStylesheet
 
 if TYPE_CHECKING:
     from cockpit.doctor.finding import Finding
@@ -135,6 +136,7 @@ class CockpitApp(App[None]):
         self.DEFAULT_MODE = start_place
         _escape_in_textual()  # run ids, process names, output lines: never raw ESC or C1
         super().__init__()
+        self.stylesheet = CachingStylesheet(variables=self.get_css_variables())
         self.sampler_factory = sampler_factory
         self.doctor_runner: DoctorRunner = doctor_runner or _run_doctor
         self.refresh_s = refresh_s

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+from textual.css import stylesheet as stylesheet_module
 from textual.css.stylesheet import Stylesheet
 from textual.dom import DOMNode
 from textual.widgets import Footer
@@ -57,6 +58,27 @@ class _StyleWork:
         """Restyles that took in at least half of ``screen``'s widgets at once."""
         ids = {id(node) for node in screen.walk_children(with_self=True)}
         return sum(len(batch & ids) * 2 >= len(ids) for batch in self.batches)
+
+
+async def test_starting_parses_each_css_source_once_and_a_theme_change_restyles(monkeypatch):
+    parsed: list[object] = []
+    parse = stylesheet_module.parse  # what a stylesheet calls for a source not in its cache
+
+    def counted(scope, css, read_from, *args, **kwargs):  # the same source, as a stylesheet
+        parsed.append((read_from, scope, kwargs.get("tie_breaker")))  # caches it
+        return parse(scope, css, read_from, *args, **kwargs)
+
+    monkeypatch.setattr(stylesheet_module, "parse", counted)
+    app = make_app(start_place="hardware")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        twice = sorted({str(at) for at in parsed if parsed.count(at) > 1})
+        assert twice == [], f"parsed more than once before the first frame: {twice}"
+        bar = app.screen.query_one("PlaceBar")
+        before = bar.styles.background
+        app.theme = "nord" if app.theme != "nord" else "textual-light"
+        await settle(pilot)
+        assert bar.styles.background != before, "the new theme's colours were not applied"
 
 
 async def test_arriving_at_a_place_restyles_no_widget_twice(monkeypatch):
