@@ -14,6 +14,7 @@ import pytest
 
 from cockpit.paths import RUNS_DIR_ENV
 from cockpit.profiles.store import CONFIG_DIR_ENV
+from tests.bench.pty_app import PtyApp
 from tests.e2e.tmux import Tmux
 
 BIN = Path(sys.executable).parent
@@ -179,7 +180,44 @@ def test_place_switches_vs_minimal_textual_app(tmp_path, report):
         p90,
         statistics.quantiles(baseline_again, n=10)[-1],
         "s",
-        "<= 0.100 s (baseline: the minimal app switching between its two modes)",
+        "(context: tmux's own clients and redraw included; the goal is timed on a pty)",
     )
     slowest = max(statistics.median(seconds) for seconds in firsts.values())
     assert slowest < 5, f"a first visit took {slowest:.1f} s"
+
+
+def _pty_switches(argv: list[str], env: dict[str, str], marks: dict[str, str], first_visits: str,
+                  again: str) -> list[float]:  # fmt: skip
+    """Seconds from each key of `again` to its place's text on the app's own pty, once
+    `first_visits` have built the places."""
+    app = PtyApp(argv, {**ENV, **env})
+    try:
+        app.wait_for(marks["1"])
+        for key in first_visits:
+            app.key_to_text(key, marks[key])
+        return [app.key_to_text(key, marks[key]) for key in again]
+    finally:
+        app.close()
+
+
+@pytest.mark.wallclock
+def test_key_to_frame_on_a_pty_vs_minimal_textual_app(tmp_path, report):
+    """Key → repaint without tmux between (see tests/bench/pty_app.py): the app's own time."""
+    env = {RUNS_DIR_ENV: str(tmp_path / "runs"), CONFIG_DIR_ENV: str(tmp_path / "config")}
+    cockpit = [COCKPIT, "--simulate", "rtx3050-4gb"]
+    minimal = [sys.executable, str(Path(__file__).with_name("minimal_places.py"))]
+    minimal_marks = {"1": "first place ready", "2": "second place ready"}
+    marks = {"1": "RAM", **PLACE_MARKS}
+    switches, baseline = [], []
+    for _ in range(5):  # alternate so drift on a shared machine hits both
+        baseline += _pty_switches(minimal, env, minimal_marks, "2", "12" * 5)
+        switches += _pty_switches(cockpit, env, marks, "3452", REVISITS)
+    p90 = statistics.quantiles(switches, n=10)[-1]
+    ratio = report(
+        f"key → repaint switching between visited places, on a pty (p90 of {len(switches)})",
+        p90,
+        statistics.quantiles(baseline, n=10)[-1],
+        "s",
+        "<= 0.100 s (baseline: the minimal app switching between its two modes)",
+    )
+    assert p90 < 1.0 and ratio < 10, "switching places regressed badly"

@@ -53,9 +53,9 @@ from cockpit.tui.widgets.profile_list import (
 ROOMY_WIDTH = 160
 """From this many columns the list stays beside an open profile's form and estimate."""
 MAX_GIB = 10_000
-FORM_TABLE_GAP_S = 0.1
-"""While another place shows, the form mounts a table per this many seconds: done in ~1 s
-after the first visit, and a key pressed meanwhile waits for one table at most."""
+FORM_STEP_GAP_S = 0.25
+"""While another place shows, the form mounts a step (a few rows) per this many seconds:
+in within ~7 s of the first visit, and a key pressed meanwhile waits ~40 ms at most."""
 _PLAN_OPTIONS: list[tuple[str, str]] = [
     ("detected GPU", "detected"),
     ("type a size…", "custom"),  # second: a long list scrolls, and this must be seen
@@ -181,14 +181,14 @@ class ProfilesScreen(ProfileFilesWatch):
         take keys without waiting for it."""
         form = ProfileForm(id="profile-form")
         await self.query_one("#profile-editor").mount(form)
-        await form.mount_fields(self._between_tables)
+        await form.mount_fields(self._between_steps)
         self._form_in.set()
 
-    async def _between_tables(self) -> None:
-        """Let paints and keys through; while another place shows, go on more slowly. (The
-        form once waited for this place: each quick revisit then mounted a table or two
-        before its first frame, 0.4 s a revisit against 0.15 s once the form is in.)"""
-        await asyncio.sleep(0 if self._showing.is_set() else FORM_TABLE_GAP_S)
+    async def _between_steps(self) -> None:
+        """Let paints and keys through; while another place shows, go on slowly. (The form
+        once waited for this place: each quick revisit then mounted a table or two before
+        its first frame, 0.4 s a revisit against 0.15 s once the form is in.)"""
+        await asyncio.sleep(0 if self._showing.is_set() else FORM_STEP_GAP_S)
 
     def _show_open(self, current: OpenProfile, raw: dict[str, Any]) -> None:
         if self._form_in.is_set():
