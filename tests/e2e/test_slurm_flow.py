@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from cockpit.runs import slurm
 from cockpit.runs.preflight import preflight
 from cockpit.runs.store import summarize_dir
 from cockpit.runs.supervisor import resume_run, start_run, stop_run
@@ -111,15 +112,16 @@ def test_stop_checkpoints_through_scancel_and_resume_resubmits_to_the_end(env, t
 
 def test_a_job_past_its_time_limit_shows_timeout(env, tmp_path):
     run = start_run(_profile(tmp_path, steps=1_000_000, save_steps=50, time_limit="1"))
-    summary = wait_summary(lambda: summarize_dir(run), lambda s: not s.active, timeout=240)
-    # from the moment the run reads ended (Slurm may still be COMPLETING it)
-    assert summary.reason.startswith("TIMEOUT"), summary
-    assert "launch.time" in summary.reason
-    final = wait_summary(
-        lambda: summarize_dir(run), lambda s: s.extra["slurm"]["state"] != "COMPLETING", timeout=120
+    # Slurm's SIGTERM at the limit ends the engine (its end event: "stopped") while squeue
+    # still says RUNNING, then COMPLETING: TIMEOUT can be said once Slurm says it
+    summary = wait_summary(
+        lambda: summarize_dir(run),
+        lambda s: not s.active and (s.extra.get("slurm") or {}).get("state") not in slurm.LIVE,
+        timeout=240,
     )
-    assert final.extra["slurm"]["state"] == "TIMEOUT", final
-    assert final.reason.startswith("TIMEOUT"), final.reason
+    assert summary.extra["slurm"]["state"] == "TIMEOUT", summary
+    assert summary.reason.startswith("TIMEOUT"), summary.reason
+    assert "launch.time" in summary.reason
 
 
 def test_dry_run_prints_the_batch_script_and_submits_nothing(env, tmp_path, slurm_cluster):

@@ -20,6 +20,7 @@ from textual.widgets import Footer
 
 from cockpit.profiles.store import CONFIG_DIR_ENV
 from cockpit.tui.screens import profiles as profiles_screen
+from cockpit.tui.stylesheet import CachingStylesheet
 from cockpit.tui.widgets.profile_form import ProfileForm
 from tests.ui.cockpit_snapshot_app import make_app
 from tests.ui.conftest import screen_text, settle, wait_for
@@ -36,7 +37,8 @@ class _StyleWork:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.reparses = 0
         self.batches: list[set[int]] = []
-        reparse, update_nodes = Stylesheet.reparse, Stylesheet.update_nodes
+        # the app's stylesheet class (a CachingStylesheet) has a reparse of its own
+        reparse, update_nodes = CachingStylesheet.reparse, Stylesheet.update_nodes
 
         def counted_reparse(sheet: Stylesheet) -> None:
             self.reparses += 1
@@ -47,7 +49,7 @@ class _StyleWork:
             self.batches.append({id(node) for node in nodes})
             update_nodes(sheet, nodes, animate=animate)
 
-        monkeypatch.setattr(Stylesheet, "reparse", counted_reparse)
+        monkeypatch.setattr(CachingStylesheet, "reparse", counted_reparse)
         monkeypatch.setattr(Stylesheet, "update_nodes", recorded_update)
 
     def reset(self) -> None:
