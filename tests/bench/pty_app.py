@@ -1,10 +1,9 @@
-"""An app on a pseudo-terminal of its own, for latencies finer than tmux can show.
+"""An app on a pseudo-terminal of its own, for latencies timed without tmux between.
 
-Timing a key through tmux counts tmux too: `send-keys` and each `capture-pane` poll start a
-tmux client, and tmux redraws its own copy of the screen; a minimal Textual app's switch
-measures ~0.11 s that way on a 2-core machine. Here the key is written to the terminal and
-the clock stops when the app has written the text that only the new frame holds: what
-the app itself takes, from the key to its frame on the terminal.
+Through tmux, `send-keys` and each `capture-pane` poll start a tmux client and tmux redraws
+its own copy of the screen. Here the key is written to the terminal and the clock stops
+when the app has written the text that only the new frame holds: the app's own time from
+the key to its frame, a check on what the tmux figures include.
 """
 
 from __future__ import annotations

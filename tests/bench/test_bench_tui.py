@@ -180,7 +180,7 @@ def test_place_switches_vs_minimal_textual_app(tmp_path, report):
         p90,
         statistics.quantiles(baseline_again, n=10)[-1],
         "s",
-        "(context: tmux's own clients and redraw included; the goal is timed on a pty)",
+        "<= 0.100 s (baseline: the minimal app switching between its two modes)",
     )
     slowest = max(statistics.median(seconds) for seconds in firsts.values())
     assert slowest < 5, f"a first visit took {slowest:.1f} s"
@@ -202,7 +202,9 @@ def _pty_switches(argv: list[str], env: dict[str, str], marks: dict[str, str], f
 
 @pytest.mark.wallclock
 def test_key_to_frame_on_a_pty_vs_minimal_textual_app(tmp_path, report):
-    """Key → repaint without tmux between (see tests/bench/pty_app.py): the app's own time."""
+    """Key → repaint again, without tmux between (tests/bench/pty_app.py): whether tmux's
+    clients and redraw are what the figure above measures. They are not: the minimal app
+    reads the same ~0.1 s p90 both ways on this project's 2-core machine."""
     env = {RUNS_DIR_ENV: str(tmp_path / "runs"), CONFIG_DIR_ENV: str(tmp_path / "config")}
     cockpit = [COCKPIT, "--simulate", "rtx3050-4gb"]
     minimal = [sys.executable, str(Path(__file__).with_name("minimal_places.py"))]
@@ -218,6 +220,6 @@ def test_key_to_frame_on_a_pty_vs_minimal_textual_app(tmp_path, report):
         p90,
         statistics.quantiles(baseline, n=10)[-1],
         "s",
-        "<= 0.100 s (baseline: the minimal app switching between its two modes)",
+        "(context: the tmux figure without tmux; baseline: the minimal app, on a pty too)",
     )
     assert p90 < 1.0 and ratio < 10, "switching places regressed badly"
