@@ -28,9 +28,9 @@ from cockpit.tui.widgets.field_row import FieldRow, problem_text
 from engines.profile_schema import SECTIONS
 
 _CHANGES = (Input.Changed, Select.Changed, Switch.Changed)
+"""What the editors post when the form itself sets them (not edits: prevented)."""
 ROWS_PER_STEP = 2
 """Field rows mounted between two chances for keys and paints (a row: ~10–25 ms here)."""
-"""What the editors post when the form itself sets them (not edits: prevented)."""
 _TABLE_NOTES: dict[str, str] = {
     "grpo": "used by engine = grpo",
     "hardware": "the card and how much of it to leave free",
